@@ -1,0 +1,52 @@
+# RAG vs Fine-Tuning, hands-on. Quick start:  make course   and   make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+
+.PHONY: setup course test lab prefetch lock data closed-book clean
+
+## setup: create .venv with the pinned dependencies, and prepare the offline models
+setup: $(STAMP)
+$(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course needs Python 3.11: run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m course_utils.models
+	touch $@
+
+## course: run every notebook headless into build/ and print the summary
+course: setup
+	$(PY) -m course_utils.run_course
+
+## test: the whole test suite, notebooks included
+test: setup
+	$(PY) -m pytest
+
+## lab: JupyterLab on 127.0.0.1 with a token (printed in the URL)
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --IdentityProvider.token=$$($(PY) -c 'import secrets; print(secrets.token_hex(16))') \
+	  --ServerApp.open_browser=False --ServerApp.root_dir=notebooks
+
+## prefetch: download the Hub models named in COURSE_GENERATOR / COURSE_EMBEDDER (online only)
+prefetch: setup
+	$(PY) -m course_utils.models --prefetch
+
+## lock: rewrite requirements.lock and environment.yml from .venv
+lock:
+	$(PY) scripts/lock.py
+
+## data: regenerate data/ from the generator script
+data: setup
+	$(PY) -m course_utils.worldgen
+
+## closed-book: measure the base model on the questions; updates data/README.md
+closed-book: setup
+	$(PY) scripts/measure_closed_book.py
+
+clean:
+	rm -rf build .cache

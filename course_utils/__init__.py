@@ -1,0 +1,1 @@
+"""Helpers for the course "RAG vs Fine-Tuning, hands-on"."""

