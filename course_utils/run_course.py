@@ -1,0 +1,82 @@
+"""Run the whole course headless: ``python -m course_utils.run_course`` (or ``make course``).
+
+Each notebook is executed in a fresh kernel, in order, and the executed copy
+is written to ``build/notebooks/``; the notebooks in ``notebooks/`` are never
+touched. At the end it prints what ran, how long each took, and the course's
+summary, if the last notebook wrote one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from .config import REPO_ROOT
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+BUILD = REPO_ROOT / "build"
+SUMMARY = BUILD / "summary.txt"  # written by the comparison notebook
+TIMINGS = BUILD / "timings.json"  # this machine's times, shown by 00_welcome
+BUDGET = NOTEBOOKS / "budget.json"  # the reference times quoted by the course (--record)
+
+
+def run_notebook(path: Path, out_dir: Path, timeout: int = 900) -> float:
+    """Execute one notebook with cwd = notebooks/; return its wall time in seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:  # keep the executed copy even on failure: it shows the failing cell
+        out_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out_dir / path.name)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true",
+                        help=f"also save the times as the course's reference budget ({BUDGET.name})")
+    parser.add_argument("pattern", nargs="?", default="[0-9][0-9]_*.ipynb",
+                        help="which notebooks to run (glob in notebooks/)")
+    args = parser.parse_args(argv)
+    notebooks = sorted(NOTEBOOKS.glob(args.pattern))
+    if not notebooks:
+        print(f"No notebook in {NOTEBOOKS} matches '{args.pattern}'.")
+        return 2
+    SUMMARY.unlink(missing_ok=True)
+    out_dir, rows, total = BUILD / "notebooks", [], time.perf_counter()
+    for path in notebooks:
+        print(f"running {path.name} …", flush=True)
+        try:
+            seconds = run_notebook(path, out_dir)
+        except Exception as err:  # nbclient's CellExecutionError carries the traceback
+            print(f"\n{path.name} FAILED. Its executed copy is {out_dir / path.name}.\n{err}")
+            return 1
+        rows.append((path.name, seconds))
+        print(f"  done in {seconds:.0f} s", flush=True)
+    print("\nThe course ran headless:\n")
+    print(f"{'notebook':<32} {'seconds':>8}")
+    for name, seconds in rows:
+        print(f"{name:<32} {seconds:>8.1f}")
+    print(f"{'total':<32} {time.perf_counter() - total:>8.1f}")
+    times = {"machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores",
+             "seconds": {name: round(seconds, 1) for name, seconds in rows}}
+    TIMINGS.write_text(json.dumps(times, indent=2) + "\n")
+    if args.record:
+        BUDGET.write_text(json.dumps(times, indent=2) + "\n")
+    print(f"\nExecuted copies: {out_dir}")
+    if SUMMARY.exists():
+        print("\n" + SUMMARY.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

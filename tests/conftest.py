@@ -1,0 +1,58 @@
+"""Shared test set-up: a guard against network use, and shared fixtures.
+
+The course promises that its default path never touches the network. The
+guard below makes any test that opens a non-loopback connection fail, with
+the address in the message, so a stray download cannot hide behind a cache.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+
+class NetworkUsed(AssertionError):
+    pass
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # a Unix socket path
+        return True
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guarded(real):
+        def connect(self, address):
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
+                raise NetworkUsed(f"test tried to open a network connection to {address!r}")
+            return real(self, address)
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+
+
+@pytest.fixture(scope="session")
+def generator():
+    """The default generator, loaded once for the whole session: (model, tokenizer)."""
+    from course_utils.models import load_generator
+
+    return load_generator()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from course_utils.models import load_embedder
+
+    return load_embedder()
