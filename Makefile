@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
-.PHONY: setup course test lab prefetch lock data closed-book clean
+.PHONY: setup course test lab prefetch lock data closed-book bench budget clean
 
 ## setup: create .venv with the pinned dependencies, and prepare the offline models
 setup: $(STAMP)
@@ -25,6 +25,14 @@ course: setup
 ## test: the whole test suite, notebooks included
 test: setup
 	$(PY) -m pytest
+
+## bench: run the benchmarks; writes build/bench.json
+bench: setup
+	$(PY) scripts/bench.py
+
+## budget: run the course and record its times as the reference budget (notebooks/budget.json)
+budget: setup
+	$(PY) -m course_utils.run_course --record
 
 ## lab: JupyterLab on 127.0.0.1 with a token (printed in the URL)
 lab: setup

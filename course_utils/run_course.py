@@ -8,10 +8,12 @@ summary, if the last notebook wrote one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,20 +26,45 @@ TIMINGS = BUILD / "timings.json"  # this machine's times, shown by 00_welcome
 BUDGET = NOTEBOOKS / "budget.json"  # the reference times quoted by the course (--record)
 
 
-def run_notebook(path: Path, out_dir: Path, timeout: int = 900) -> float:
-    """Execute one notebook with cwd = notebooks/; return its wall time in seconds."""
+class PeakMemory(threading.Thread):
+    """Samples the resident memory of this process's children (the kernel) until stopped."""
+
+    def __init__(self, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.interval, self.peak_bytes, self._done = interval, 0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._done.wait(self.interval):
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    self.peak_bytes = max(self.peak_bytes, child.memory_info().rss)
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return self.peak_bytes / 2**20
+
+
+def run_notebook(path: Path, out_dir: Path, timeout: int = 900) -> tuple[float, float]:
+    """Execute one notebook with cwd = notebooks/; return (wall seconds, peak kernel RSS in MB)."""
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    memory = PeakMemory()
+    memory.start()
     start = time.perf_counter()
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     finally:  # keep the executed copy even on failure: it shows the failing cell
+        seconds, peak_mb = time.perf_counter() - start, memory.stop()
         out_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out_dir / path.name)
-    return time.perf_counter() - start
+    return seconds, peak_mb
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,19 +83,20 @@ def main(argv: list[str] | None = None) -> int:
     for path in notebooks:
         print(f"running {path.name} …", flush=True)
         try:
-            seconds = run_notebook(path, out_dir)
+            seconds, peak_mb = run_notebook(path, out_dir)
         except Exception as err:  # nbclient's CellExecutionError carries the traceback
             print(f"\n{path.name} FAILED. Its executed copy is {out_dir / path.name}.\n{err}")
             return 1
-        rows.append((path.name, seconds))
-        print(f"  done in {seconds:.0f} s", flush=True)
+        rows.append((path.name, seconds, peak_mb))
+        print(f"  done in {seconds:.0f} s, kernel peak {peak_mb:.0f} MB", flush=True)
     print("\nThe course ran headless:\n")
-    print(f"{'notebook':<32} {'seconds':>8}")
-    for name, seconds in rows:
-        print(f"{name:<32} {seconds:>8.1f}")
+    print(f"{'notebook':<32} {'seconds':>8} {'peak MB':>8}")
+    for name, seconds, peak_mb in rows:
+        print(f"{name:<32} {seconds:>8.1f} {peak_mb:>8.0f}")
     print(f"{'total':<32} {time.perf_counter() - total:>8.1f}")
     times = {"machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores",
-             "seconds": {name: round(seconds, 1) for name, seconds in rows}}
+             "seconds": {name: round(seconds, 1) for name, seconds, _ in rows},
+             "peak_rss_mb": {name: round(peak_mb) for name, _, peak_mb in rows}}
     TIMINGS.write_text(json.dumps(times, indent=2) + "\n")
     if args.record:
         BUDGET.write_text(json.dumps(times, indent=2) + "\n")
