@@ -38,7 +38,7 @@ budget: setup
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --IdentityProvider.token=$$($(PY) -c 'import secrets; print(secrets.token_hex(16))') \
-	  --ServerApp.open_browser=False --ServerApp.root_dir=notebooks
+	  --ServerApp.open_browser=False --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## prefetch: download the Hub models named in COURSE_GENERATOR / COURSE_EMBEDDER (online only)
 prefetch: setup
