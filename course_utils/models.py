@@ -90,6 +90,20 @@ def prepare_generator() -> Path:
     return target
 
 
+def _load_bundled_cache():
+    """Load the converted generator; a damaged cache (e.g. a half-copied file) is rebuilt once."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = prepare_generator()
+    try:
+        return (AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True),
+                AutoTokenizer.from_pretrained(folder))
+    except Exception as err:  # safetensors, JSON and OS errors all mean "damaged"
+        print(f"The generator cache in {folder} is damaged ({type(err).__name__}); rebuilding it.", flush=True)
+    _convert_gguf(folder)
+    return AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True), AutoTokenizer.from_pretrained(folder)
+
+
 def _from_hub(name: str, loader, what: str):
     try:
         return loader(name)
@@ -108,9 +122,7 @@ def load_generator(name: str | None = None):
 
     name = name or get_config().generator
     if name == BUNDLED_GENERATOR:
-        folder = prepare_generator()
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True)
+        model, tokenizer = _load_bundled_cache()
     else:
         tokenizer = _from_hub(name, lambda n: AutoTokenizer.from_pretrained(n, local_files_only=True), "generator")
         model = _from_hub(

@@ -107,3 +107,23 @@ def test_default_path_runs_with_networking_removed():
                             text=True, cwd=REPO_ROOT, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Paris" in result.stdout and "384" in result.stdout
+
+
+def test_damaged_cache_is_rebuilt(monkeypatch, tmp_path, capsys):
+    from course_utils.artifacts import atomic_folder, fingerprint
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    target = models.generator_cache_dir()
+    with atomic_folder(target, fingerprint(source=models.GGUF_SHA256, kind="fp32-safetensors")) as tmp:
+        (tmp / "config.json").write_text("{ truncated")  # looks fresh, but cannot load
+    rebuilt = []
+
+    def fake_convert(folder):  # the real conversion takes ~20 s; this test only needs the call
+        rebuilt.append(folder)
+        raise RuntimeError("conversion reached")
+
+    monkeypatch.setattr(models, "_convert_gguf", fake_convert)
+    with pytest.raises(RuntimeError, match="conversion reached"):
+        models.load_generator()
+    assert rebuilt == [target]
+    assert "damaged" in capsys.readouterr().out
