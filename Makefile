@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
-.PHONY: setup course test lab prefetch lock data closed-book bench budget clean
+.PHONY: setup course test lab prefetch lock data closed-book bench budget determinism clean
 
 ## setup: create .venv with the pinned dependencies, and prepare the offline models
 setup: $(STAMP)
@@ -33,6 +33,10 @@ bench: setup
 ## budget: run the course and record its times as the reference budget (notebooks/budget.json)
 budget: setup
 	$(PY) -m course_utils.run_course --record
+
+## determinism: run every notebook twice and check the printed numbers are identical
+determinism: setup
+	$(PY) scripts/check_determinism.py
 
 ## lab: JupyterLab on 127.0.0.1 with a token (printed in the URL)
 lab: setup
