@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
-.PHONY: setup course test lab prefetch lock data closed-book bench budget determinism clean
+.PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean
 
 ## setup: create .venv with the pinned dependencies, and prepare the offline models
 setup: $(STAMP)
@@ -33,6 +33,10 @@ bench: setup
 ## budget: run the course and record its times as the reference budget (notebooks/budget.json)
 budget: setup
 	$(PY) -m course_utils.run_course --record
+
+## figures: quote the measured figures in README.md and docs/ (run after budget, bench or closed-book)
+figures: setup
+	$(PY) scripts/quote_figures.py
 
 ## determinism: run every notebook twice and check the printed numbers are identical
 determinism: setup

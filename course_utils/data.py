@@ -121,3 +121,25 @@ def load_questions(split: str | None = None, data_dir: str | Path = DATA_DIR) ->
 def load_facts(data_dir: str | Path = DATA_DIR) -> list[Fact]:
     path = Path(data_dir) / "facts.jsonl"
     return _unique(read_jsonl(path, Fact), "fact_id", path)
+
+
+EVAL_SPLITS = ("train", "paraphrase", "update", "unanswerable")  # what every approach is scored on
+
+
+def eval_questions(split: str, n: int | None = 24, data_dir: str | Path = DATA_DIR) -> list[Question]:
+    """A fixed random sample of ``n`` questions of one split (all of them if the split is smaller or n is None).
+
+    Each split has its own seeded generator, so notebooks 03 to 06 score the
+    same questions whatever order they draw the splits in: results cached by
+    one notebook are reused by the next.
+    """
+    import random
+
+    from .config import SEED
+
+    questions = load_questions(split, data_dir)
+    if n is None or n >= len(questions):
+        return questions
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"n must be a positive whole number or None, got {n!r}.")
+    return random.Random(f"{SEED}-{split}").sample(questions, n)

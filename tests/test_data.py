@@ -77,3 +77,16 @@ def test_duplicate_document_ids_are_refused(data_copy):
     path.write_text(path.read_text() + first + "\n")
     with pytest.raises(DataError, match="duplicate doc_id"):
         load_documents("v2", data_dir=data_copy)
+
+
+def test_eval_questions_is_a_fixed_sample_of_its_split():
+    from course_utils.data import eval_questions, load_questions
+
+    sample = eval_questions("paraphrase", 10)
+    assert len(sample) == 10 and len({q.qid for q in sample}) == 10
+    assert all(q.split == "paraphrase" for q in sample)
+    assert [q.qid for q in sample] == [q.qid for q in eval_questions("paraphrase", 10)]  # same every call
+    assert [q.qid for q in sample] != [q.qid for q in load_questions("paraphrase")[:10]]  # a sample, not the head
+    assert len(eval_questions("update", 10_000)) == len(load_questions("update"))
+    with pytest.raises(ValueError, match="positive whole number"):
+        eval_questions("train", 0)
