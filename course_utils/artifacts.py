@@ -54,12 +54,28 @@ def ensure_writable(folder: Path) -> None:
         ) from err
 
 
+def _default_mode(base: int) -> int:
+    """``base`` (0o777 for folders, 0o666 for files) less the user's umask, as open() would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
+def _remove(path: Path) -> None:
+    # A cache entry may be a symlink to a shared, read-only cache: unlink the link, never its target.
+    if path.is_symlink():
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @contextmanager
 def atomic_folder(final: str | Path, fingerprint_value: str):
     """Yield a temporary folder; on success, stamp it and rename it to ``final``."""
     final = Path(final)
     ensure_writable(final.parent)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}-tmp-"))
+    os.chmod(tmp, _default_mode(0o777))  # mkdtemp makes it owner-only; a shared class cache must stay readable
     try:
         yield tmp
         (tmp / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": fingerprint_value}))
@@ -67,7 +83,7 @@ def atomic_folder(final: str | Path, fingerprint_value: str):
             old = final.with_name(f".{final.name}-old-{os.getpid()}")
             final.rename(old)
             tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
         else:
             tmp.rename(final)
     finally:
@@ -80,6 +96,7 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
+        os.chmod(tmp, _default_mode(0o666))  # mkstemp makes it owner-only
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

@@ -58,3 +58,32 @@ def test_write_text_atomic_replaces_whole_file(tmp_path):
     write_text_atomic(path, "one")
     write_text_atomic(path, "two")
     assert path.read_text() == "two" and os.listdir(tmp_path) == ["f.txt"]
+
+
+def test_atomic_writes_are_readable_by_others_like_normal_files(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with atomic_folder(tmp_path / "entry", "fp") as tmp:
+            (tmp / "x").write_text("1")
+        write_text_atomic(tmp_path / "note.txt", "hi")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "entry").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "note.txt").stat().st_mode) == 0o644
+
+
+def test_replacing_a_linked_entry_leaves_its_target_and_no_leftovers(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "weights").write_text("shared")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "entry").symlink_to(shared)
+    with atomic_folder(cache / "entry", "new") as tmp:
+        (tmp / "weights").write_text("local")
+    assert (shared / "weights").read_text() == "shared"  # the shared copy is untouched
+    assert (cache / "entry" / "weights").read_text() == "local" and not (cache / "entry").is_symlink()
+    assert sorted(p.name for p in cache.iterdir()) == ["entry"]
