@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'notebook':<32} {'seconds':>8} {'peak MB':>8}")
     for name, seconds, peak_mb in rows:
         print(f"{name:<32} {seconds:>8.1f} {peak_mb:>8.0f}")
-    print(f"{'total':<32} {time.perf_counter() - total:>8.1f}")
+    total = time.perf_counter() - total
+    print(f"{'total':<32} {total:>8.1f}")
     times = {"machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores",
+             "total_seconds": round(total, 1),
              "seconds": {name: round(seconds, 1) for name, seconds, _ in rows},
              "peak_rss_mb": {name: round(peak_mb) for name, _, peak_mb in rows}}
     TIMINGS.write_text(json.dumps(times, indent=2) + "\n")

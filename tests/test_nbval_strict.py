@@ -1,0 +1,37 @@
+"""The strict check on deterministic cells really bites: a changed number fails, a changed timing does not.
+
+Each notebook stores reference output for its cells marked ``# NBVAL_CHECK_OUTPUT``
+(scripts/store_checked_outputs.py). This runs nbval, with the course's own
+sanitizers, on a two-cell notebook whose stored output is right or wrong.
+"""
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from course_utils.config import REPO_ROOT
+
+SOURCE = '# NBVAL_CHECK_OUTPUT\nprint("recall@5 = 0.97, ran in", round(__import__("time").perf_counter() % 7 + 1, 2), "s")'
+
+
+def run_nbval(tmp_path, stored_text: str) -> subprocess.CompletedProcess:
+    cell = nbformat.v4.new_code_cell(SOURCE, execution_count=1,
+                                     outputs=[nbformat.v4.new_output("stream", name="stdout", text=stored_text)])
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                         "language": "python"}})
+    nbformat.write(nb, tmp_path / "check.ipynb")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # keep the repository's addopts out of this inner run
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "check.ipynb", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+         "--nbval-sanitize-with", str(REPO_ROOT / "tests" / "nbval_sanitize.cfg")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("stored, passes", [
+    ("recall@5 = 0.97, ran in 3.14 s\n", True),   # another timing: sanitized, still equal
+    ("recall@5 = 0.96, ran in 3.14 s\n", False),  # another number: a real change, caught
+])
+def test_checked_cells_compare_numbers_but_not_timings(tmp_path, stored, passes):
+    result = run_nbval(tmp_path, stored)
+    assert (result.returncode == 0) == passes, result.stdout[-2000:]
