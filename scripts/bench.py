@@ -18,11 +18,12 @@ def main() -> int:
     merged, failed = {}, []
     for script in sorted((ROOT / "scripts").glob("bench_*.py")):
         print(f"running {script.name} …", flush=True)
-        if subprocess.run([sys.executable, str(script)], cwd=ROOT).returncode != 0:
-            failed.append(script.name)
-            continue
         result = BUILD / f"{script.stem}.json"
-        merged[script.stem.removeprefix("bench_")] = json.loads(result.read_text())
+        result.unlink(missing_ok=True)  # never merge a previous run's figures
+        if subprocess.run([sys.executable, str(script)], cwd=ROOT).returncode != 0:
+            failed.append(script.name)  # a missed target still reports its figures, if it wrote them
+        if result.exists():
+            merged[script.stem.removeprefix("bench_")] = json.loads(result.read_text())
     (BUILD / "bench.json").write_text(json.dumps(merged, indent=2) + "\n")
     print(f"wrote {BUILD / 'bench.json'}" + (f"; FAILED: {failed}" if failed else ""))
     return 1 if failed else 0

@@ -1,0 +1,148 @@
+"""Benchmark the RAG loop of notebook 03: latency per query, and answer quality on every full split.
+
+    python scripts/bench_rag.py [--latency-questions N] [--out build/bench_rag.json]
+
+Targets (default generator, hybrid retriever, top 3 chunks, on this machine):
+* RAG query p50 <= 1.5 s end to end (retrieve + prefill + decode), one query at a time.
+
+Recorded, with no target: exact match, F1, contains, citation accuracy and
+abstention for each split over ALL its questions (the notebook scores the
+fixed samples of ``eval_questions``; their figures are recorded too, so the
+notebook's numbers can be checked against this file), the stale-answer rate
+of the update questions over the v1 and v2 indexes, and the re-index time
+from v1 to v2 documents. The load average is recorded next to the timings,
+since other processes on a 2-core machine slow every timing down.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+from course_utils.artifacts import write_text_atomic  # noqa: E402
+from course_utils.config import get_config, set_seed  # noqa: E402
+from course_utils.data import EVAL_SPLITS, eval_questions, load_documents, load_questions  # noqa: E402
+from course_utils.evaluation import contains_answer  # noqa: E402
+from course_utils.rag import DEFAULT_TOP_K, build_rag, failure_kind, score_results, split_summary  # noqa: E402
+
+P50_TARGET_S = 1.5
+STEPS = ("retrieve", "prefill", "decode", "total")
+
+
+def latency(rag, questions: list[str]) -> dict:
+    """Seconds per query, asked one at a time as a user would, after two warm-up queries."""
+    for question in questions[:2]:  # first calls pay for lazy imports and caches
+        rag.ask(question)
+    timings = [rag.ask(q).timings for q in questions]
+    totals = [t["total"] for t in timings]
+    return {"queries_timed": len(timings),
+            "p50_s": round(float(np.percentile(totals, 50)), 3), "p95_s": round(float(np.percentile(totals, 95)), 3),
+            "median_s": {step: round(median(t[step] for t in timings), 4) for step in STEPS},
+            "median_prompt_tokens": median(t["prompt_tokens"] for t in timings)}
+
+
+def reindex_seconds(model, tokenizer, documents, repeat: int = 3) -> tuple[float, object]:
+    """Median time to build a fresh hybrid index over ``documents`` (the embedder is already loaded)."""
+    times, rag = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        rag = build_rag(model, tokenizer, documents, retriever="hybrid", top_k=DEFAULT_TOP_K)
+        times.append(time.perf_counter() - start)
+    return median(times), rag
+
+
+def quality(rows) -> dict:
+    """split -> scores (rounded), with the failure counts of the answerable questions."""
+    table = split_summary(rows)
+    report = {}
+    for split, scores in table.iterrows():
+        report[split] = {name: (None if value != value else round(float(value), 4))  # NaN -> null
+                         for name, value in scores.items()}
+        answerable = [r for r in rows if r["split"] == split and r["contains"] is not None]
+        kinds = [failure_kind(r) for r in answerable]
+        report[split]["outcomes"] = {k: kinds.count(k) for k in ("correct", "retrieval miss", "reading miss")}
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-questions", type=int, default=30, help="paraphrase questions timed one by one")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "bench_rag.json")
+    args = parser.parse_args(argv)
+
+    set_seed()
+    import torch
+
+    from course_utils.models import load_generator
+
+    load_before = os.getloadavg()
+    model, tokenizer = load_generator()
+    docs_v1, docs_v2 = load_documents("v1"), load_documents("v2")
+    rag_v1 = build_rag(model, tokenizer, docs_v1, retriever="hybrid", top_k=DEFAULT_TOP_K)  # loads the embedder
+    reindex_s, rag_v2 = reindex_seconds(model, tokenizer, docs_v2)
+    print(f"re-index v1 -> v2 ({len(docs_v2)} documents): {reindex_s:.2f} s")
+
+    timed = [q.question for q in load_questions("paraphrase")[: args.latency_questions]]
+    speed = latency(rag_v1, timed)
+    print(f"RAG query: p50 {speed['p50_s']:.2f} s, p95 {speed['p95_s']:.2f} s; medians {speed['median_s']}")
+
+    # Every split in full; the update questions go to the v2 index (and to v1, for the stale rate).
+    splits = {split: load_questions(split) for split in EVAL_SPLITS}
+    start = time.perf_counter()
+    rows = []
+    for split, questions in splits.items():
+        pipeline = rag_v2 if split == "update" else rag_v1
+        results = pipeline.ask_many([q.question for q in questions], progress=False)
+        rows += score_results(results, questions)
+        print(f"{split}: {len(questions)} questions answered")
+    stale_v1 = rag_v1.ask_many([q.question for q in splits["update"]], progress=False)
+    eval_s = time.perf_counter() - start
+    update_rows = [r for r in rows if r["split"] == "update"]
+    freshness = {
+        "v1 index (before)": {"contains new": np.mean([contains_answer(r.answer, q.answers) for r, q in
+                                                       zip(stale_v1, splits["update"])]),
+                              "contains stale": np.mean([contains_answer(r.answer, q.stale_answers) for r, q in
+                                                         zip(stale_v1, splits["update"])])},
+        "v2 index (after)": {"contains new": np.mean([r["contains"] for r in update_rows]),
+                             "contains stale": np.mean([r["stale"] for r in update_rows])},
+    }
+    sample_ids = {q.qid for split in EVAL_SPLITS for q in eval_questions(split)}
+
+    p50 = speed["p50_s"]
+    report = {
+        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
+                    "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "settings": {"generator": get_config().generator, "retriever": "hybrid", "top_k": rag_v1.top_k,
+                     "max_new_tokens": rag_v1.max_new_tokens, "decoding": "greedy",
+                     "latency_questions": f"first {len(timed)} paraphrase questions, one at a time"},
+        "latency": speed,
+        "reindex_v1_to_v2_s": round(reindex_s, 3),
+        "evaluation_s": round(eval_s, 1),
+        "full_splits": quality(rows),
+        "eval_sample": quality([r for r in rows if r["qid"] in sample_ids]),
+        "update_freshness": {k: {m: round(float(v), 4) for m, v in d.items()} for k, d in freshness.items()},
+        "targets": {"rag_p50_s": {"target": f"<= {P50_TARGET_S}", "measured": p50, "met": p50 <= P50_TARGET_S}},
+    }
+    write_text_atomic(args.out, json.dumps(report, indent=2) + "\n")
+    for split, scores in report["full_splits"].items():
+        print(f"{split:>12}: " + ", ".join(f"{k} {v}" for k, v in scores.items() if k != "outcomes"))
+    print(f"\nwrote {args.out}")
+    for name, target in report["targets"].items():
+        print(f"{name}: {'met' if target['met'] else 'MISSED'} ({target})")
+    return 0 if all(t["met"] for t in report["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
