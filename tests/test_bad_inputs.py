@@ -210,3 +210,46 @@ def test_no_documents_to_index():
     from course_utils.retrieval import build_retriever
 
     expect_error(ValueError, "no documents to index", "load_documents", build_retriever, "bm25", [])
+
+
+# ----------------------------------------------------------------------------- the RAG loop
+
+@pytest.fixture(scope="module")
+def rag(generator, docs):
+    from course_utils.rag import build_rag
+
+    model, tokenizer = generator
+    return build_rag(model, tokenizer, docs, retriever="bm25", top_k=3)
+
+
+@pytest.mark.parametrize("question", ["", " \t\n"])
+def test_empty_question_to_rag(rag, question):
+    expect_error(ValueError, "The question is empty", "Fix: ask a question", rag.ask, question)
+
+
+def test_huge_question_is_refused_when_asked_to(rag):
+    strict = rag.with_options(context_window=256, on_overflow="error")
+    expect_error(ValueError, "tokens longer than the 256-token context window", "Fix: ask a shorter question",
+                 strict.ask, "Tell me everything. " * 200 + "Where is the Quibit X2 made?")
+
+
+def test_huge_question_is_cut_with_a_warning_by_default(rag):
+    small = rag.with_options(context_window=384, max_new_tokens=4)
+    with pytest.warns(UserWarning) as caught:
+        answer = small.ask("Tell me everything. " * 200 + "Where is the Quibit X2 made?")
+    message = str(caught[0].message)
+    assert "too long" in message and "on_overflow='error'" in message
+    assert answer.prompt.endswith("<|im_start|>assistant\n") and "Where is the Quibit X2 made?" in answer.prompt
+
+
+@pytest.mark.parametrize("top_k", [0, -1])
+def test_rag_top_k_out_of_range(rag, top_k):
+    expect_error(ValueError, rf"top_k must be a whole number from 1 to \d+ .*got {top_k}", "Fix: pass top_k=",
+                 rag.with_options, top_k=top_k)
+
+
+def test_rag_with_unknown_retriever(generator, docs):
+    from course_utils.rag import build_rag
+
+    expect_error(ValueError, "Unknown retriever kind 'bm52'", "Fix: use one of",
+                 build_rag, *generator, docs, retriever="bm52")
