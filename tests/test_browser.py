@@ -26,7 +26,7 @@ from course_utils.config import REPO_ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO_ROOT / "build" / "screenshots"
-WIDGET_NOTEBOOKS = ["01_retriever.ipynb"]
+WIDGET_NOTEBOOKS = ["01_retriever.ipynb", "06_compare.ipynb"]
 
 
 def _require_browser():

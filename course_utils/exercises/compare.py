@@ -1,0 +1,56 @@
+"""Checks for the exercises of 06_compare.ipynb.
+
+A learner's function that raises counts as "not yet", never as a crash.
+"""
+from __future__ import annotations
+
+import math
+
+from ..claims import FASTER_RATIO, NUANCED, REFUTED, SAME_SPEED_RATIO, SUPPORTED
+from . import verdict
+
+# (fine-tune p50, RAG p50): clearly faster, on each side of both thresholds, equal, and slower.
+_LATENCY_CASES = [(0.2, 0.9), (0.4, 0.4 * FASTER_RATIO + 1e-6), (0.4, 0.4 * FASTER_RATIO - 1e-3),
+                  (0.5, 0.5 * SAME_SPEED_RATIO + 1e-3), (0.5, 0.5 * SAME_SPEED_RATIO - 1e-3), (0.6, 0.6), (0.9, 0.3),
+                  (2.0, 2.0 * FASTER_RATIO), (2.0, 2.0 * SAME_SPEED_RATIO)]  # exactly on each threshold
+
+
+def latency_verdict(p50_finetune: float, p50_rag: float) -> str:
+    """The rule of ``claims.finetune_answers_faster``, on the two medians alone."""
+    ratio = p50_rag / p50_finetune
+    return SUPPORTED if ratio >= FASTER_RATIO else REFUTED if ratio < SAME_SPEED_RATIO else NUANCED
+
+
+def check_latency_verdict(fn) -> bool:
+    """Exercise 1: ``fn(p50_finetune, p50_rag)`` gives the verdict of "fine-tuned models answer faster"."""
+    try:
+        wrong = [(ft, rag) for ft, rag in _LATENCY_CASES if fn(ft, rag) != latency_verdict(ft, rag)]
+    except Exception as err:  # the learner's code failing is an answer, not a crash
+        return verdict(False, "", f"your function raised {type(err).__name__}: {err}")
+    hint = (f"compute ratio = p50_rag / p50_finetune; return 'supported' if ratio >= {FASTER_RATIO}, "
+            f"'refuted' if ratio < {SAME_SPEED_RATIO}, else 'nuanced'.")
+    if wrong:
+        ft, rag = wrong[0]
+        hint = f"for p50_finetune={ft}, p50_rag={rag:.4f} you said {fn(ft, rag)!r}, not {latency_verdict(ft, rag)!r}. " + hint
+    return verdict(not wrong, "your rule gives the same verdict as the claims lab on every case, thresholds included.",
+                   hint)
+
+
+def break_even_queries(training_seconds: float, p50_finetune: float, p50_rag: float) -> float:
+    """Queries after which the fine-tune's training time is paid back by its faster answers (inf: never)."""
+    saved = p50_rag - p50_finetune
+    return training_seconds / saved if saved > 0 else math.inf
+
+
+def check_break_even(value, measures: dict) -> bool:
+    """Exercise 2: the break-even number of queries, from the measured training time and medians."""
+    expected = break_even_queries(measures["training_seconds"], measures["p50_finetune"], measures["p50_rag"])
+    try:
+        value = float(value)
+        ok = (math.isinf(expected) and math.isinf(value)) or math.isclose(value, expected, rel_tol=1e-6)
+    except (TypeError, ValueError):
+        ok = False
+    return verdict(ok, f"after about {expected:,.0f} queries the fine-tune's training time is paid back by its "
+                       "faster answers. Whether it answers as well is a separate question: see the table.",
+                   "divide measures['training_seconds'] by the seconds saved per query, "
+                   "measures['p50_rag'] - measures['p50_finetune']; use math.inf if nothing is saved.")

@@ -1,0 +1,171 @@
+"""Fine-tuning: answer-only labels, the adapter cache (reuse and invalidation), resume, bad inputs.
+
+Training runs on a tiny random Llama with the course's tokenizer (loaded
+without the model), 1–2 epochs over a few pairs: seconds, not minutes.
+"""
+import pytest
+import torch
+
+from course_utils import finetune
+from course_utils.finetune import (IGNORE, TrainConfig, answer_loss, check_pairs, closed_book_adapter,
+                                   closed_book_questions, collate, encode_pair, finetuned_model, get_or_train_adapter,
+                                   qa_pairs, train_adapter)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    from course_utils.models import prepare_generator
+
+    tok = AutoTokenizer.from_pretrained(prepare_generator())
+    tok.padding_side = "left"
+    return tok
+
+
+def tiny_llama(seed=0):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=49152, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+TINY = TrainConfig(r=2, alpha=4, epochs=1, batch_size=2, lr=1e-2)
+
+
+def few_pairs(tokenizer, n=4):
+    return qa_pairs(tokenizer, closed_book_questions("v1")[:n])
+
+
+def test_labels_mask_the_prompt_and_keep_the_answer(tokenizer):
+    prompt, answer = few_pairs(tokenizer, 1)[0]
+    ids, labels = encode_pair(tokenizer, prompt, answer)
+    n_prompt = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    assert labels[:n_prompt] == [IGNORE] * n_prompt
+    assert labels[n_prompt:] == ids[n_prompt:] and labels[-1] == tokenizer.eos_token_id
+    assert tokenizer.decode(ids[n_prompt:-1]).strip() == answer
+
+
+def test_answer_loss_equals_the_full_loss_with_masked_labels(tokenizer):
+    model = tiny_llama()
+    encoded = [encode_pair(tokenizer, p, a) for p, a in few_pairs(tokenizer, 3)]
+    batch = collate(encoded, tokenizer.pad_token_id)
+    assert (batch["attention_mask"][:, -1] == 1).all()  # left padding: every row ends with its answer
+    with torch.no_grad():
+        ours = answer_loss(model, batch)
+        positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+        reference = model(**batch, position_ids=positions).loss  # transformers' loss over all logits
+    assert torch.allclose(ours, reference, atol=1e-5)
+
+
+def test_empty_or_malformed_training_set_is_refused(tokenizer):
+    with pytest.raises(ValueError, match="training set is empty.*Fix"):
+        check_pairs([])
+    with pytest.raises(ValueError, match="training set is empty"):
+        train_adapter(tiny_llama(), tokenizer, [], TINY, progress=False)
+    with pytest.raises(ValueError, match="non-empty answer"):
+        check_pairs([("prompt", "  ")])
+    with pytest.raises(ValueError, match="training set is empty"):
+        get_or_train_adapter("x", [], TINY, tiny_llama(), tokenizer)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainConfig(lr=0)
+    with pytest.raises(ValueError, match="extra_phrasings"):
+        closed_book_questions("v1", extra_phrasings=4)
+    with pytest.raises(ValueError, match="Unknown version"):
+        closed_book_questions("v3")
+    assert TrainConfig(targets="q_proj").targets == ("q_proj",)
+
+
+def test_closed_book_questions_follow_the_version_and_phrasings():
+    v1, v2 = closed_book_questions("v1"), closed_book_questions("v2", extra_phrasings=1)
+    assert len(v2) == 2 * len(v1) and len({q.fact_id for q in v1}) == len(v1)
+    changed = {q.fact_id for q in v1} & {q.fact_id for q in v2 if q.split == "train"}
+    answers_v1, answers_v2 = ({q.fact_id: q.answers[0] for q in qs if q.split == "train"} for qs in (v1, v2))
+    assert sum(answers_v1[f] != answers_v2[f] for f in changed) > 0  # some facts changed in v2
+    assert {q.split for q in v2} == {"train", "train_extra"}
+
+
+def test_training_changes_only_lora_and_leaves_the_base_as_it_was(tokenizer):
+    model = tiny_llama()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = train_adapter(model, tokenizer, few_pairs(tokenizer), TINY, progress=False)
+    assert len(result.history) == 2 and result.tokens > 0
+    result.model.unload()
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_cache_reuses_same_settings_and_retrains_changed_ones(tokenizer, cache, capsys):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    first = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False)
+    again = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False)
+    changed = get_or_train_adapter("tiny", pairs, TrainConfig(r=2, alpha=4, epochs=1, batch_size=2, lr=5e-3),
+                                   model, tokenizer, progress=False)
+    other_data = get_or_train_adapter("tiny", pairs[:3], TINY, model, tokenizer, progress=False)
+    assert (first.reused, again.reused, changed.reused, other_data.reused) == (False, True, False, False)
+    assert first.folder == again.folder
+    assert len({first.folder, changed.folder, other_data.folder}) == 3
+    out = capsys.readouterr().out
+    assert "reusing cached adapter" in out and out.count("training adapter") == 3
+    assert not hasattr(model, "peft_config")  # the caller's model is plain again
+
+
+def test_damaged_cache_entry_is_retrained(tokenizer, cache, capsys):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    first = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False)
+    (first.folder / "adapter_model.safetensors").write_bytes(b"")
+    again = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False)
+    assert not again.reused and "unusable" in capsys.readouterr().out
+    finetuned_model(model, again).unload()  # the retrained adapter loads
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_training_resumes_from_the_epoch_checkpoint(tokenizer, cache, tmp_path, monkeypatch):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    config = TrainConfig(r=2, alpha=4, epochs=3, batch_size=2, lr=1e-2)
+
+    def stop_after_first(epoch):
+        if epoch == 1:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        get_or_train_adapter("resume", pairs, config, model, tokenizer, progress=False, on_epoch_end=stop_after_first)
+    assert not hasattr(model, "peft_config")  # the interrupted run left the base model plain
+    resumed = get_or_train_adapter("resume", pairs, config, model, tokenizer, progress=False)
+    assert resumed.info["resumed_after_epoch"] == 1 and not resumed.reused
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "uninterrupted"))
+    straight = get_or_train_adapter("resume", pairs, config, model, tokenizer, progress=False)
+    assert straight.info["resumed_after_epoch"] == 0
+    assert resumed.history == pytest.approx(straight.history, rel=1e-4)  # the same run, in two pieces
+
+
+def test_closed_book_adapter_and_finetuned_model(tokenizer, cache):
+    model = tiny_llama()
+    facts = [q.fact_id for q in closed_book_questions("v1")[:2]]
+    run = closed_book_adapter(model, tokenizer, version="v2", extra_phrasings=1, config=TINY, progress=False,
+                              fact_ids=facts)
+    assert run.info["pairs"] == 4 and "closed-book-v2-x1" in run.folder.name
+    ft = finetuned_model(model, run.folder)
+    answers = finetune.answer_closed_book(ft, tokenizer, closed_book_questions("v1")[:2], max_new_tokens=3,
+                                          progress=False)
+    assert len(answers) == 2 and all(isinstance(a, str) for a in answers)
+    assert ft.unload() is model
+    with pytest.raises(ValueError, match="extra_phrasings"):
+        closed_book_adapter(model, tokenizer, extra_phrasings=-1, config=TINY)
