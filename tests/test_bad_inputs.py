@@ -253,3 +253,119 @@ def test_rag_with_unknown_retriever(generator, docs):
 
     expect_error(ValueError, "Unknown retriever kind 'bm52'", "Fix: use one of",
                  build_rag, *generator, docs, retriever="bm52")
+
+
+# ----------------------------------------------------------------------------- LoRA adapters and training
+
+def tiny_llama(seed=0):
+    """A two-layer random Llama with the course's vocabulary: adapters in milliseconds."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                        num_attention_heads=4, num_key_value_heads=2)).eval()
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    from course_utils.models import prepare_generator
+
+    tok = AutoTokenizer.from_pretrained(prepare_generator())
+    tok.padding_side = "left"
+    return tok
+
+
+@pytest.fixture
+def trained(tmp_path, monkeypatch, tokenizer):
+    """An adapter trained and cached in a temporary cache: (model, AdapterRun)."""
+    from course_utils.finetune import TrainConfig, closed_book_questions, get_or_train_adapter, qa_pairs
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    model = tiny_llama()
+    pairs = qa_pairs(tokenizer, closed_book_questions("v1")[:2])
+    return model, get_or_train_adapter("tiny", pairs, TrainConfig(r=2, epochs=1, batch_size=2), model, tokenizer,
+                                       progress=False)
+
+
+@pytest.mark.parametrize("rank", [0, -4, 2.5])
+def test_lora_rank_that_is_not_positive(rank):
+    from course_utils.finetune import TrainConfig
+
+    expect_error(ValueError, f"rank r must be a positive whole number, got {rank}", "Fix: use r=8", TrainConfig, r=rank)
+
+
+def test_unknown_lora_target_module():
+    from course_utils.lora import lora_config
+
+    expect_error(ValueError, r"Unknown LoRA target module\(s\).*qq_proj", "q_proj",
+                 lora_config, targets=("qq_proj",), model=tiny_llama())
+
+
+def test_empty_training_set():
+    from course_utils.finetune import check_pairs
+
+    expect_error(ValueError, "The training set is empty", "Fix: pass at least one", check_pairs, [])
+
+
+def test_corrupt_adapter_is_refused_and_the_cache_retrains_it(trained, tokenizer, capsys):
+    from course_utils.finetune import finetuned_model, get_or_train_adapter
+    from course_utils.lora import AdapterError
+
+    model, run = trained
+    (run.folder / "adapter_model.safetensors").write_bytes(b"half a file")
+    expect_error(AdapterError, "damaged or incomplete", "Fix: delete that folder and train", finetuned_model,
+                 model, run.folder)
+    again = get_or_train_adapter("tiny", _pairs_of(tokenizer), _config_of(run), model, tokenizer,
+                                 progress=False)
+    assert not again.reused and "unusable" in capsys.readouterr().out
+    finetuned_model(model, again.folder).unload()  # the retrained adapter loads
+
+
+def _pairs_of(tokenizer):
+    from course_utils.finetune import closed_book_questions, qa_pairs
+
+    return qa_pairs(tokenizer, closed_book_questions("v1")[:2])
+
+
+def _config_of(run):
+    from course_utils.finetune import TrainConfig
+
+    return TrainConfig(**{**run.info["config"], "targets": tuple(run.info["config"]["targets"])})
+
+
+def test_adapter_of_another_base_model(trained):
+    from course_utils.finetune import finetuned_model
+    from course_utils.lora import AdapterError
+
+    _, run = trained
+    expect_error(AdapterError, "trained on another base model", "Fix: load its base model", finetuned_model,
+                 tiny_llama(seed=1), run.folder)
+
+
+def test_adapter_asked_for_before_it_was_trained(tmp_path):
+    """A notebook run out of order: the adapter a later cell expects is not there yet."""
+    from course_utils.finetune import finetuned_model
+    from course_utils.lora import AdapterError
+
+    expect_error(AdapterError, "No adapter folder at", "Fix: .* train one", finetuned_model, tiny_llama(),
+                 tmp_path / "adapters" / "closed-book-v1-x0-0123")
+
+
+def test_interrupted_training_leaves_no_adapter_that_would_be_trusted(tmp_path, monkeypatch, tokenizer):
+    from course_utils.finetune import TrainConfig, adapters_dir, get_or_train_adapter
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    model = tiny_llama()
+
+    def power_cut(epoch):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        get_or_train_adapter("cut", _pairs_of(tokenizer), TrainConfig(r=2, epochs=2, batch_size=2), model, tokenizer,
+                             progress=False, on_epoch_end=power_cut)
+    finished = [p for p in adapters_dir().iterdir() if not p.name.startswith(".")]
+    assert finished == []  # only the hidden checkpoint folder exists, which no loader reads as an adapter
+    assert not hasattr(model, "peft_config")  # and the base model is plain again
