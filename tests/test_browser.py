@@ -106,12 +106,13 @@ def test_notebook_runs_and_its_widget_responds(lab, notebook):
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", "--disable-quic"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/{notebook}?token={token}")
+        # A workspace of its own, reset: otherwise JupyterLab reopens the previous test's notebook beside this one.
+        page.goto(f"{url}/lab/workspaces/{Path(notebook).stem}/tree/{notebook}?reset&token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.wait_for_function("() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel"
                                "?.status === 'idle'", timeout=60_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function(ALL_EXECUTED, timeout=600_000, polling=1000)
+        page.wait_for_function(ALL_EXECUTED, timeout=900_000, polling=1000)  # a cold cache trains adapters
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
         assert errors.count() == 0, errors.first.inner_text()
 
