@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
-.PHONY: setup course test lab prefetch lock data closed-book bench budget figures outputs determinism clean
+.PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean
 
 ## setup: create .venv with the pinned dependencies, and prepare the offline models
 setup: $(STAMP)
@@ -37,10 +37,6 @@ budget: setup
 ## figures: quote the measured figures in README.md and docs/ (run after budget, bench or closed-book)
 figures: setup
 	$(PY) scripts/quote_figures.py
-
-## outputs: store the reference outputs of the cells nbval checks strictly (run after make course)
-outputs: setup
-	$(PY) scripts/store_checked_outputs.py
 
 ## determinism: run every notebook twice and check the printed numbers are identical
 determinism: setup

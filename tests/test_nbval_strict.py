@@ -1,8 +1,8 @@
-"""The strict check on deterministic cells really bites: a changed number fails, a changed timing does not.
+"""The course's output sanitizers mask timings but never results: a changed number fails, a changed timing does not.
 
-Each notebook stores reference output for its cells marked ``# NBVAL_CHECK_OUTPUT``
-(scripts/store_checked_outputs.py). This runs nbval, with the course's own
-sanitizers, on a two-cell notebook whose stored output is right or wrong.
+The notebooks are stored clean; ``make determinism`` compares two runs with
+these sanitizers. This runs nbval with them on a one-cell notebook whose
+stored output is right or wrong, to prove they do not hide a real change.
 """
 import subprocess
 import sys
