@@ -40,8 +40,10 @@ import numpy as np
 from .artifacts import fingerprint, write_text_atomic
 from .config import get_config
 from .data import EVAL_SPLITS, eval_questions, load_documents
+from .evaluation import Estimate, bootstrap
 
-FORMAT = 2  # part of every results fingerprint: bump it when the meaning of a cached row changes
+FORMAT = 3  # part of every results fingerprint: bump it when the meaning of a cached row changes
+TEST_SPLIT = "paraphrase"  # held-out phrasings, never trained or tuned on: what verdicts rest on
 
 
 # ------------------------------------------------------------------------------- approaches
@@ -75,13 +77,19 @@ def get_approach(name) -> Approach:
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """What decides the answers (all of it goes into the cache fingerprint) and how fast they come."""
-    n: int = 24  # questions per split, as in notebooks 03 to 05 (smaller splits are used whole)
+    """What decides the answers (all of it goes into the cache fingerprint) and how fast they come.
+
+    The defaults are the untuned starting point; ``course_utils.tuning`` picks
+    ``top_k`` on the dev split (notebook 03), and the comparison runs with that.
+    """
+    n: int | None = None  # questions per split: None = the whole split, as every headline figure needs
     retriever: str = "hybrid"
     top_k: int = 3  # chunks in the prompt
-    closed_max_new_tokens: int = 16  # a closed-book answer is a few words; every extra token is decode time
-    rag_max_new_tokens: int = 20  # an answer and its citation (rag.DEFAULT_MAX_NEW_TOKENS, as in notebook 03)
-    latency_queries: int = 6  # questions timed one at a time, per approach, for p50/p95
+    # Caps high enough that no answer is cut off (the share cut off is reported): answers stop at their
+    # first line break, so a generous cap costs nothing when the model answers briefly.
+    closed_max_new_tokens: int = 32
+    rag_max_new_tokens: int = 32
+    latency_queries: int = 12  # questions timed one at a time, per approach, for p50/p95
 
     def generation(self) -> dict:
         """The settings that change answers (batch size and latency sample do not)."""
@@ -205,13 +213,14 @@ def score_rows(results, questions, retrieval: bool) -> list[dict]:
 
 def answer_closed_book(model, tokenizer, questions, settings: EvalSettings, progress: bool = True):
     """RagAnswer objects for closed-book prompts (no sources), in one batched run."""
-    from .generation import build_prompt, count_tokens, generate_batch
-    from .rag import make_answer
+    from .generation import build_prompt, count_tokens
+    from .rag import answers_for
 
-    prompts = [build_prompt(tokenizer, q.question) for q in questions]
-    raws = generate_batch(model, tokenizer, prompts, settings.closed_max_new_tokens, CLOSED_BATCH, progress)
-    return [make_answer(q.question, raw, [], p, {"prompt_tokens": count_tokens(tokenizer, p)})
-            for q, raw, p in zip(questions, raws, prompts)]
+    asked = [(q.question, [], build_prompt(tokenizer, q.question)) for q in questions]
+    results = answers_for(model, tokenizer, asked, settings.closed_max_new_tokens, CLOSED_BATCH, progress)
+    for r in results:
+        r.timings["prompt_tokens"] = count_tokens(tokenizer, r.prompt)
+    return results
 
 
 def answer_with_sources(model, tokenizer, retriever, questions, settings: EvalSettings, progress: bool = True):
@@ -386,6 +395,7 @@ class Comparison:
     costs: dict[str, dict]  # approach -> {"training_seconds", "training_peak_mb", "index_seconds"}
     settings: EvalSettings = field(default_factory=EvalSettings)
     bench: Workbench | None = field(default=None, repr=False)
+    model_name: str = field(default_factory=lambda: get_config().generator_name)
 
     @property
     def approaches(self) -> list[str]:
@@ -396,14 +406,35 @@ class Comparison:
 
         return pd.DataFrame(self.rows)
 
-    def score(self, approach: str, split: str | None = None, metric: str = "contains") -> float:
-        """Mean of ``metric`` over the rows of one approach (one split, or every answerable one)."""
-        values = [r[metric] for r in self.rows if r["approach"] == approach and (split is None or r["split"] == split)
-                  and r.get(metric) is not None]
+    def _rows(self, approach: str, split: str | None, metric: str) -> list[dict]:
+        return [r for r in self.rows if r["approach"] == approach and (split is None or r["split"] == split)
+                and r.get(metric) is not None]
+
+    def score(self, approach: str, split: str | None = None, metric: str = "strict") -> float:
+        """Mean of ``metric`` over the rows of one approach (one split, or every split that has it)."""
+        values = [float(r[metric]) for r in self._rows(approach, split, metric)]
         return float(np.mean(values)) if values else float("nan")
 
+    def estimate(self, approach: str, split: str, metric: str = "strict") -> Estimate:
+        """``score`` with its n and 95% interval (bootstrap over facts, ``evaluation.bootstrap``)."""
+        rows = self._rows(approach, split, metric)
+        if not rows:
+            raise ValueError(f"No {metric!r} rows for {approach!r} on {split!r}. Fix: run the comparison with "
+                             "that approach, and pick a metric that applies to the split.")
+        return bootstrap([float(r[metric]) for r in rows], groups=[r.get("fact_id") or r["qid"] for r in rows])
+
+    def difference(self, a: str, b: str, split: str, metric: str = "strict") -> Estimate:
+        """Approach ``a`` minus approach ``b`` on the same questions, with a paired interval."""
+        left = {r["qid"]: r for r in self._rows(a, split, metric)}
+        right = {r["qid"]: r for r in self._rows(b, split, metric)}
+        shared = [q for q in left if q in right]
+        if not shared:
+            raise ValueError(f"{a!r} and {b!r} share no scored question on {split!r}. Fix: run both on that split.")
+        return bootstrap([float(left[q][metric]) for q in shared], other=[float(right[q][metric]) for q in shared],
+                         groups=[left[q].get("fact_id") or q for q in shared])
+
     def abstention(self, approach: str, answerable: bool = False) -> float:
-        """Share of "I don't know" answers on unanswerable (default) or answerable questions."""
+        """Share of answers that give no value, on unanswerable (default) or on answerable questions."""
         values = [r["abstained"] for r in self.rows if r["approach"] == approach
                   and (r["exact_match"] is not None) == answerable]
         return float(np.mean(values)) if values else float("nan")
@@ -417,26 +448,31 @@ class Comparison:
     def prompt_tokens(self, approach: str) -> float:
         return float(np.mean([r["prompt_tokens"] for r in self.rows if r["approach"] == approach]))
 
-    def split_table(self, metric: str = "contains"):
-        """approach × split, the mean of ``metric`` ('exact_match', 'f1', 'contains', 'citation_correct')."""
+    def split_table(self, metric: str = "strict"):
+        """approach × split, the mean of ``metric`` ('strict', 'exact_match', 'f1', 'contains', 'citation_correct')."""
         import pandas as pd
 
         splits = [s for s in EVAL_SPLITS if any(r["split"] == s and r.get(metric) is not None for r in self.rows)]
         return pd.DataFrame({s: {a: self.score(a, s, metric) for a in self.approaches} for s in splits})
 
     def table(self):
-        """One row per approach: accuracy per split, latency, tokens, citations, abstention, up-front cost."""
+        """One row per approach: strict accuracy per split, then errors, speed, citations and up-front cost."""
         import pandas as pd
 
         table = {}
+        answerable = [s for s in EVAL_SPLITS if s != "unanswerable"]
         for a in self.approaches:
-            row = {f"EM {s}": self.score(a, s, "exact_match") for s in EVAL_SPLITS if s != "unanswerable"}
-            row |= {f"F1 {s}": self.score(a, s, "f1") for s in EVAL_SPLITS if s != "unanswerable"}
-            row |= {f"contains {s}": self.score(a, s, "contains") for s in EVAL_SPLITS if s != "unanswerable"}
+            row = {f"strict {s}": self.score(a, s) for s in answerable}
+            row |= {"confidently wrong (test)": self.score(a, TEST_SPLIT, "confident_wrong"),
+                    "abstains (unanswerable)": self.abstention(a), "abstains (answerable)": self.abstention(a, True),
+                    "makes up (unanswerable)": self.score(a, "unanswerable", "confident_wrong"),
+                    "cut off": self.score(a, None, "cut_off")}
+            row |= {f"contains {s}": self.score(a, s, "contains") for s in answerable}
+            row |= {f"EM {s}": self.score(a, s, "exact_match") for s in answerable}
+            row |= {f"F1 {s}": self.score(a, s, "f1") for s in answerable}
             stats = self.latency_stats(a)
             row |= {"p50 s": stats["p50"], "p95 s": stats["p95"], "prompt tokens": self.prompt_tokens(a),
                     "citation accuracy": self.score(a, None, "citation_correct"),
-                    "abstains (unanswerable)": self.abstention(a), "abstains (answerable)": self.abstention(a, True),
                     "index s": self.costs.get(a, {}).get("index_seconds", 0.0),
                     "training s": self.costs.get(a, {}).get("training_seconds", 0.0),
                     "training peak MB": self.costs.get(a, {}).get("training_peak_mb", float("nan"))}
@@ -444,22 +480,28 @@ class Comparison:
         return pd.DataFrame(table).T
 
     def summary_text(self) -> str:
-        """The headline table as plain text (what ``make course`` prints at the end)."""
-        t = self.table()
-        columns = {"contains train": "train", "contains paraphrase": "paraphr.", "contains update": "update",
-                   "abstains (unanswerable)": "abstain", "citation accuracy": "cites ok", "p50 s": "p50 s",
-                   "prompt tokens": "tokens", "training s": "train s"}
-        view = t[list(columns)].rename(columns=columns)
-        lines = ["Compare and decide: every approach on the same questions",
-                 "(share of answers containing a gold answer, per split; abstain = 'I don't know' on unanswerable)",
-                 view.to_string(float_format=lambda x: f"{x:.2f}", na_rep="-")]
+        """The headline figures as plain text, each with n and its 95% interval (what ``make course`` prints)."""
+        n_test = len(self._rows(self.approaches[0], TEST_SPLIT, "strict"))
+        lines = ["Compare and decide: every approach on the same held-out test questions",
+                 f"strict accuracy on the {n_test} test paraphrases (right value, no other value given), "
+                 "95% interval from a bootstrap over facts;",
+                 "update = changed facts; unanswerable = share that made a value up; p50 = median seconds per query.",
+                 f"k = {self.settings.top_k} retrieved chunks (chosen on the dev split).", ""]
+        width = max(len(a) for a in self.approaches)
+        for a in self.approaches:
+            test, update = self.estimate(a, TEST_SPLIT), self.estimate(a, "update")
+            made_up = self.estimate(a, "unanswerable", "confident_wrong")
+            lines.append(f"{a:<{width}}  test {test.text()}  update {update.text()}  "
+                         f"makes up {made_up.text()}  p50 {self.latency_stats(a)['p50']:.2f} s")
         return "\n".join(lines) + "\n"
 
 
 def run_comparison(model=None, tokenizer=None, adapters: dict | None = None, approaches=None,
                    settings: EvalSettings = DEFAULT_SETTINGS, progress: bool = True, bench: Workbench | None = None
                    ) -> Comparison:
-    """Put every approach over the evaluation sample of every split; cached answers are reused.
+    """Put every approach over every evaluation split, whole; cached answers are reused.
+
+    ``settings``: pass ``tuning.tuned_settings(model, tokenizer)`` for RAG at the k the dev split chose.
 
     ``adapters``: ``prepare_adapters(...)``'s result; by default the adapters the
     approaches need are loaded from the cache or trained now.
@@ -486,7 +528,9 @@ def run_comparison(model=None, tokenizer=None, adapters: dict | None = None, app
                                              docs[version], progress)
             by_split.update(zip(splits, answered.values()))
         rows += [row for s in EVAL_SPLITS for row in by_split[s]]
-        probe = questions["paraphrase"][: bench.settings.latency_queries]  # unseen phrasings, as users ask
+        # Unseen phrasings, as users ask, spread over the facts: every few questions of the test split.
+        step = max(1, len(questions[TEST_SPLIT]) // bench.settings.latency_queries)
+        probe = questions[TEST_SPLIT][::step][: bench.settings.latency_queries]
         latency[approach.name] = bench.time_queries(approach, probe, docs["v1"])
         print(f"{approach.name:<16} {len(EVAL_SPLITS)} splits answered and timed in {time.perf_counter() - start:.1f} s")
     return Comparison(rows, latency, up_front_costs(bench, approaches, docs["v1"]), bench.settings, bench)

@@ -30,6 +30,11 @@ class CourseConfig:
     seed: int = SEED
 
     @property
+    def generator_name(self) -> str:
+        """The generator as people name it: 'SmolLM2-135M-Instruct', 'Qwen/Qwen2.5-0.5B-Instruct'."""
+        return self.generator.removeprefix("bundled:")
+
+    @property
     def uses_bundled_models(self) -> bool:
         return self.generator == BUNDLED_GENERATOR and self.embedder == BUNDLED_EMBEDDER
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .config import DATA_DIR
 
-SPLITS = ("train", "train_extra", "paraphrase", "update", "unanswerable")
+SPLITS = ("train", "train_extra", "dev", "paraphrase", "update", "unanswerable", "dev_unanswerable")
 VERSIONS = ("v1", "v2")
 
 
@@ -127,7 +127,32 @@ def load_facts(data_dir: str | Path = DATA_DIR) -> list[Fact]:
     return _unique(read_jsonl(path, Fact), "fact_id", path)
 
 
+def load_value_domains(data_dir: str | Path = DATA_DIR) -> dict[str, list[str]]:
+    """Attribute -> every value an answer about it could give (``values.json``): all cities, all roles,
+    and the numbers and codes the data uses."""
+    path = Path(data_dir) / "values.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path} is missing. Fix: run `python -m course_utils.worldgen` to regenerate data/.") from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text (byte {err.start}). Fix: regenerate it with "
+                        "`python -m course_utils.worldgen`.") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}). "
+                        "Fix: regenerate it with `python -m course_utils.worldgen`.") from None
+    if not isinstance(raw, dict):
+        raise DataError(f"{path}: expected a JSON object of attribute -> list of values, got {type(raw).__name__}. "
+                        "Fix: regenerate it with `python -m course_utils.worldgen`.")
+    for attribute, values in raw.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise DataError(f"{path}: '{attribute}' should be a list of strings, got {json.dumps(values)[:80]}. "
+                            "Fix: regenerate it with `python -m course_utils.worldgen`.")
+    return raw
+
+
 EVAL_SPLITS = ("train", "paraphrase", "update", "unanswerable")  # what every approach is scored on
+DEV_SPLITS = ("dev", "dev_unanswerable")  # knobs are tuned on these, never on the test splits
 
 
 def eval_questions(split: str, n: int | None = 24, data_dir: str | Path = DATA_DIR) -> list[Question]:

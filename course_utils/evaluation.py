@@ -9,7 +9,13 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
 from statistics import mean
+
+import numpy as np
+
+from .config import DATA_DIR, SEED
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -56,6 +62,73 @@ def abstained(prediction: str) -> bool:
     return any(marker in text for marker in ABSTAIN_MARKERS)
 
 
+# ============================================================================
+# Strict grading: the headline score
+# ============================================================================
+# "Contains the answer" can be gamed: an answer listing every city contains
+# the right one. Strict grading also looks for the *other* values the answer
+# gives. A value is a word from the attribute's domain (every city, every
+# role: ``data.load_value_domains``) or, when the gold answer is a number or a
+# code, any other number or code. Words of the question never count: "the
+# Quibit X2" names a product, it does not answer with one.
+RIGHT, WRONG, ABSTAINED = "right", "wrong", "abstained"
+_NUMBER_LIKE = re.compile(r"^[a-z]*\d+$")  # 2013, 21, vr6810 (VR-6810 once normalised)
+_CITATION = re.compile(r"\[\d+\]")
+
+
+def values_given(prediction: str, domain, question: str = "", numbers: bool = False) -> set[str]:
+    """The normalised values that ``prediction`` states: domain values, and numbers/codes when ``numbers``."""
+    text = normalize_answer(_CITATION.sub(" ", prediction))
+    padded, asked = f" {text} ", set(normalize_answer(question).split())
+    found = {v for v in map(normalize_answer, domain) if v and f" {v} " in padded and v not in asked}
+    if numbers:
+        found |= {t for t in text.split() if _NUMBER_LIKE.match(t) and t not in asked}
+    return found
+
+
+def grade(prediction: str, answers: list[str], domain=(), question: str = "") -> str:
+    """RIGHT, WRONG or ABSTAINED, strictly.
+
+    - RIGHT: a gold value is given and no other value of the same attribute is;
+    - ABSTAINED: no value at all (an empty answer, or "I don't know" with nothing else);
+    - WRONG: anything else, hedges included: "not sure, but Porto" gives a value and is graded on it.
+
+    For an unanswerable question (no ``answers``) any value is WRONG: the model made one up.
+    """
+    gold = {normalize_answer(a) for a in answers if normalize_answer(a)}
+    numbers = not answers or any(_NUMBER_LIKE.match(g) for g in gold)
+    given = values_given(prediction, set(domain) | set(answers), question, numbers)
+    text = f" {normalize_answer(_CITATION.sub(' ', prediction))} "
+    gold_given = any(f" {g} " in text for g in gold)
+    if gold_given and not (given - gold):
+        return RIGHT
+    if gold_given or given or not (abstained(prediction) or not text.strip()):
+        return WRONG
+    return ABSTAINED
+
+
+@lru_cache(maxsize=4)
+def _domains(data_dir: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    from .data import load_facts, load_value_domains
+
+    domains = {k: tuple(v) for k, v in load_value_domains(data_dir).items()}
+    return {f.fact_id: f.attribute for f in load_facts(data_dir)}, domains
+
+
+def value_domain(question, data_dir=DATA_DIR) -> tuple[str, ...]:
+    """Every value the question's attribute can take; every value of every attribute when it has no fact."""
+    attributes, domains = _domains(str(data_dir))
+    attribute = attributes.get(getattr(question, "fact_id", None) or "")
+    if attribute is None:
+        return tuple(v for values in domains.values() for v in values)
+    return domains.get(attribute, ())
+
+
+def grade_question(prediction: str, question) -> str:
+    """``grade`` with the question's own answers, value domain and wording."""
+    return grade(prediction, question.answers, value_domain(question), question.question)
+
+
 def score_answers(predictions: list[str], questions) -> dict[str, float]:
     """Mean exact match, F1 and contains-answer over answerable questions."""
     pairs = [(p, q.answers) for p, q in zip(predictions, questions, strict=True) if q.answers]
@@ -67,6 +140,86 @@ def score_answers(predictions: list[str], questions) -> dict[str, float]:
         "f1": mean(token_f1(p, a) for p, a in pairs),
         "contains": mean(contains_answer(p, a) for p, a in pairs),
     }
+
+
+# ============================================================================
+# Intervals: a paired bootstrap over facts
+# ============================================================================
+# The phrasings of one fact are not independent (a model that knows a fact
+# tends to get all its phrasings right), so the bootstrap resamples *facts*,
+# each with all its questions. Two approaches scored on the same questions are
+# compared on the same resamples (paired), which gives a tighter, honest
+# interval for their difference.
+LEVEL = 0.95
+RESAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A measured value with its 95% interval, over ``n`` questions from ``groups`` facts."""
+    value: float
+    low: float
+    high: float
+    n: int
+    groups: int
+
+    def at_least(self, threshold: float) -> bool | None:
+        """True when the whole interval is at or above ``threshold``, False when all below, None when it crosses."""
+        if self.low >= threshold:
+            return True
+        return False if self.high < threshold else None
+
+    def text(self, percent: bool = True, signed: bool = False) -> str:
+        """'43% [37–49%], n=224': the value, its interval and its sample size."""
+        sign = "+" if signed else ""
+        if percent:
+            return f"{self.value:{sign}.0%} [{self.low:{sign}.0%} to {self.high:{sign}.0%}], n={self.n}"
+        return f"{self.value:{sign}.2f} [{self.low:{sign}.2f} to {self.high:{sign}.2f}], n={self.n}"
+
+    def __float__(self) -> float:
+        return self.value
+
+
+def _checked(values, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1 or not len(array):
+        raise ValueError(f"{name} must be a non-empty list of numbers, got {len(array)} values. "
+                         "Fix: score at least one question before asking for an interval.")
+    if np.isnan(array).any():
+        raise ValueError(f"{name} holds NaN, a score that was never measured. Fix: drop the questions "
+                         "that have no score (e.g. unanswerable ones for accuracy) before the bootstrap.")
+    return array
+
+
+def bootstrap(values, groups=None, other=None, statistic=None, level: float = LEVEL, resamples: int = RESAMPLES,
+              seed: int = SEED) -> Estimate:
+    """The mean of ``values`` (minus the mean of ``other``, paired) with a percentile bootstrap interval.
+
+    ``groups`` gives each value's fact; whole facts are resampled. Without it
+    every value is its own group. ``statistic(values[, other])`` replaces the
+    mean (e.g. a ratio of medians for latencies).
+    """
+    values = _checked(values, "values")
+    columns = [values] if other is None else [values, _checked(other, "other")]
+    if len(columns[-1]) != len(values):
+        raise ValueError(f"A paired comparison needs the same questions on both sides: {len(values)} against "
+                         f"{len(columns[-1])}. Fix: score both approaches on the same question list.")
+    groups = np.arange(len(values)) if groups is None else np.asarray(groups)
+    if len(groups) != len(values):
+        raise ValueError(f"groups has {len(groups)} entries for {len(values)} values. Fix: one fact id per value.")
+    _, inverse = np.unique(groups, return_inverse=True)
+    n_groups = int(inverse.max()) + 1
+    picks = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
+    counts = np.stack([np.bincount(row, minlength=n_groups) for row in picks])[:, inverse]  # weight of each value
+    if statistic is None:  # the (paired) mean, for every resample at once
+        diff = values if other is None else values - columns[1]
+        value, samples = float(diff.mean()), (counts * diff).sum(1) / counts.sum(1)
+    else:
+        value = float(statistic(*columns))
+        samples = np.array([statistic(*(np.repeat(c, w) for c in columns)) for w in counts])
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(samples, [tail, 100 - tail])
+    return Estimate(value, float(low), float(high), len(values), n_groups)
 
 
 # ============================================================================

@@ -160,8 +160,12 @@ class LossPlot:
 
 # ------------------------------------------------------------------------------- checkpoints
 
-def save_checkpoint(folder: Path, model, optimizer, epoch: int, history: list[float], stamp: str) -> None:
-    """Adapter weights and optimizer state as safetensors, the rest as JSON; written atomically."""
+def save_checkpoint(folder: Path, model, optimizer, epoch: int, history: list[float], stamp: str,
+                    spent: tuple[float, int] = (0.0, 0)) -> None:
+    """Adapter weights and optimizer state as safetensors, the rest as JSON; written atomically.
+
+    ``spent``: (seconds, tokens) of training so far, so that a resumed run reports the whole cost.
+    """
     weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     state = optimizer.state_dict()
     moments = {f"{i}.{k}": torch.as_tensor(v).clone() for i, s in state["state"].items() for k, v in s.items()}
@@ -169,11 +173,14 @@ def save_checkpoint(folder: Path, model, optimizer, epoch: int, history: list[fl
         save_file(weights, tmp / "weights.safetensors")
         save_file(moments, tmp / "optimizer.safetensors")
         (tmp / "state.json").write_text(json.dumps(
-            {"epoch": epoch, "history": history, "param_groups": state["param_groups"]}))
+            {"epoch": epoch, "history": history, "param_groups": state["param_groups"], "spent": list(spent)}))
 
 
-def load_checkpoint(folder: Path, model, optimizer, stamp: str) -> tuple[int, list[float]] | None:
-    """Restore weights and optimizer state; (epochs done, loss history), or None if there is no usable checkpoint."""
+def load_checkpoint(folder: Path, model, optimizer, stamp: str) -> tuple[int, list[float], tuple[float, int]] | None:
+    """Restore weights and optimizer state.
+
+    Returns (epochs done, loss history, (seconds, tokens) spent so far), or None if there is no usable checkpoint.
+    """
     if not is_fresh(folder, stamp):
         return None
     saved = json.loads((folder / "state.json").read_text())
@@ -187,7 +194,7 @@ def load_checkpoint(folder: Path, model, optimizer, stamp: str) -> tuple[int, li
         index, name = key.split(".", 1)
         state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
-    return saved["epoch"], saved["history"]
+    return saved["epoch"], saved["history"], tuple(saved.get("spent", (0.0, 0)))
 
 
 # ------------------------------------------------------------------------------- training
@@ -196,8 +203,8 @@ def load_checkpoint(folder: Path, model, optimizer, stamp: str) -> tuple[int, li
 class TrainResult:
     model: object  # the peft model, in eval mode
     history: list[float]  # loss of every step, resumed steps included
-    seconds: float  # wall time of this call
-    tokens: int  # real (non-padding) tokens processed in this call
+    seconds: float  # wall time of the whole training, resumed epochs included
+    tokens: int  # real (non-padding) tokens processed, resumed epochs included
     peak_rss_mb: float  # the process's resident memory, highest value seen while training
     start_epoch: int  # 0, or the epoch a checkpoint let training resume after
 
@@ -230,14 +237,15 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
     encoded = [encode_pair(tokenizer, p, a) for p, a in pairs]
     stamp = fingerprint(pairs=pairs, config=asdict(config), format=FORMAT)
     ckpt = Path(checkpoint_dir) / "checkpoint" if checkpoint_dir else None
-    start, history = (load_checkpoint(ckpt, peft_model, optimizer, stamp) if ckpt else None) or (0, [])
+    start, history, (spent_s, spent_tokens) = ((load_checkpoint(ckpt, peft_model, optimizer, stamp) if ckpt else None)
+                                               or (0, [], (0.0, 0)))
     if start:
         print(f"resuming from the checkpoint written after epoch {start} of {config.epochs}")
     per_epoch = math.ceil(len(encoded) / config.batch_size)
     curve = LossPlot(config.epochs * per_epoch) if plot else None
     bar = tqdm(total=config.epochs * per_epoch, initial=start * per_epoch, desc="training", unit="step",
                disable=not progress)
-    process, peak, tokens, clock = psutil.Process(), 0, 0, time.perf_counter()
+    process, peak, tokens, clock = psutil.Process(), 0, spent_tokens, time.perf_counter() - spent_s
     peft_model.train()
     for epoch in range(start, config.epochs):
         # The order depends on the seed and the epoch only, so a resumed run sees the same batches.
@@ -257,7 +265,8 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
             if curve:
                 curve.update(history)
         if ckpt:
-            save_checkpoint(ckpt, peft_model, optimizer, epoch + 1, history, stamp)
+            save_checkpoint(ckpt, peft_model, optimizer, epoch + 1, history, stamp,
+                            (time.perf_counter() - clock, tokens))
         if on_epoch_end:
             on_epoch_end(epoch + 1)
     bar.close()

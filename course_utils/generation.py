@@ -91,29 +91,46 @@ def _eos_ids(model, tokenizer) -> set[int]:
     return ids | {tokenizer.eos_token_id}
 
 
+def eos_and_pad_ids(model, tokenizer) -> set[int]:
+    """Tokens that end a row of a batch: end of turn, or the padding that follows a row stopped early."""
+    return _eos_ids(model, tokenizer) | ({tokenizer.pad_token_id} - {None})
+
+
+def cut_off(tokenizer, ids: list[int], max_new_tokens: int, stop: set[int]) -> bool:
+    """Did this answer stop at the token cap, before an end-of-turn token or the end of its line?"""
+    if len(ids) < max_new_tokens or (ids and ids[-1] in stop):
+        return False
+    return "\n" not in tokenizer.decode(ids, skip_special_tokens=True).strip(" ")
+
+
 @torch.inference_mode()
 def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = 16,
-                 progress: bool = True, seed: int | None = None, **sampling) -> list[list[int]]:
+                 progress: bool = True, seed: int | None = None, one_line: bool = False,
+                 **sampling) -> list[list[int]]:
     """The new token ids of every prompt, cut after the first end-of-turn token.
 
     Prompts are padded on the left, with an attention mask, so that every
     row's last real token sits at the same position and the new tokens of all
     rows are generated together. Prompts of similar length share a batch, so
     that little time goes into padding; the answers come back in input order.
+    ``one_line``: a row stops at its first line break; for answers read as one
+    line, every token after it would be decode time spent for nothing.
     """
+    if one_line:
+        sampling = {**sampling, "stop_strings": ["\n"], "tokenizer": tokenizer}
     if tokenizer.padding_side != "left":  # right padding would put pads between a prompt and its answer
         raise ValueError("Batched generation needs tokenizer.padding_side == 'left'. Fix: load the model with "
                          "course_utils.models.load_generator(), or set tokenizer.padding_side = 'left'.")
     lengths = [len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]] if prompts else []
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])
-    stop, result = _eos_ids(model, tokenizer), [None] * len(prompts)
+    stop, result = eos_and_pad_ids(model, tokenizer), [None] * len(prompts)
     batches = range(0, len(prompts), batch_size)
     for start in tqdm(batches, desc="generating", unit="batch", disable=not progress or len(batches) < 2):
         rows = order[start:start + batch_size]
         batch = tokenizer([prompts[i] for i in rows], return_tensors="pt", padding=True, add_special_tokens=False)
         if seed is not None:  # sampling draws from torch's generator: seed it for repeatable samples
             torch.manual_seed(seed + start)
-        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=bool(sampling),
+        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample="temperature" in sampling,
                              pad_token_id=tokenizer.pad_token_id, **sampling)
         for i, new in zip(rows, out[:, batch["input_ids"].shape[1]:].tolist()):
             end = next((n + 1 for n, t in enumerate(new) if t in stop), len(new))
@@ -122,9 +139,9 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
 
 
 def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = 16,
-                   progress: bool = True, seed: int | None = None, **sampling) -> list[str]:
+                   progress: bool = True, seed: int | None = None, one_line: bool = False, **sampling) -> list[str]:
     """Greedy (or sampled, with ``sampling``) answers for many prompts; see ``generate_ids``."""
-    ids = generate_ids(model, tokenizer, prompts, max_new_tokens, batch_size, progress, seed, **sampling)
+    ids = generate_ids(model, tokenizer, prompts, max_new_tokens, batch_size, progress, seed, one_line, **sampling)
     return [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
 

@@ -25,8 +25,9 @@ import torch
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from .evaluation import abstained, contains_answer, exact_match, token_f1
-from .generation import SYSTEM_PROMPT, as_llamaindex_llm, chat_prompt, count_tokens, generate_batch
+from .evaluation import ABSTAINED, RIGHT, WRONG, contains_answer, exact_match, grade_question, token_f1
+from .generation import (SYSTEM_PROMPT, as_llamaindex_llm, chat_prompt, count_tokens, cut_off, eos_and_pad_ids,
+                         generate_ids)
 from .retrieval import Hit, build_retriever
 
 # --------------------------------------------------------------------------- the prompt
@@ -152,11 +153,6 @@ def keep_last_tokens(tokenizer, text: str, n: int) -> str:
     return tokenizer.decode(ids[-n:]).strip() if n > 0 else ""
 
 
-def _eos_ids(model, tokenizer) -> set[int]:
-    eos = model.generation_config.eos_token_id
-    return set(eos if isinstance(eos, list) else [eos] if eos is not None else []) | {tokenizer.eos_token_id}
-
-
 class _Clock:
     """A stopping criterion that never stops: it records when each new token is ready."""
 
@@ -173,19 +169,33 @@ def timed_generate(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple[
     """Greedy answer for one prompt, and its (prefill, decode) seconds.
 
     Prefill reads the whole prompt and yields the first token; decode writes
-    the rest, one token per step. Same tokens as ``generation.generate``.
+    the rest, one token per step, up to the end of the first line (the answer).
     """
     from transformers import StoppingCriteriaList
 
     inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     clock, start = _Clock(), time.perf_counter()
-    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                         pad_token_id=tokenizer.pad_token_id, stopping_criteria=StoppingCriteriaList([clock]))
+    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                         stopping_criteria=StoppingCriteriaList([clock]), stop_strings=["\n"], tokenizer=tokenizer)
     end = time.perf_counter()
-    new, stop = out[0, inputs["input_ids"].shape[1]:].tolist(), _eos_ids(model, tokenizer)
+    new, stop = out[0, inputs["input_ids"].shape[1]:].tolist(), eos_and_pad_ids(model, tokenizer)
     new = new[:next((i + 1 for i, t in enumerate(new) if t in stop), len(new))]
     first = clock.stamps[0] if clock.stamps else end
     return tokenizer.decode(new, skip_special_tokens=True).strip(), first - start, end - first
+
+
+def answers_for(model, tokenizer, asked, max_new_tokens: int, batch_size: int = 16, progress: bool = True):
+    """RagAnswers for (question, hits, prompt) triples, generated in batches, one line each.
+
+    Each answer records whether the token cap cut it off (``timings["cut_off"]``):
+    a cut answer is a measurement fault, not a model's mistake.
+    """
+    ids = generate_ids(model, tokenizer, [p for _, _, p in asked], max_new_tokens, batch_size, progress,
+                       one_line=True)
+    stop = eos_and_pad_ids(model, tokenizer)
+    return [make_answer(q, tokenizer.decode(new, skip_special_tokens=True).strip(), hits, p,
+                        {"cut_off": cut_off(tokenizer, new, max_new_tokens, stop)})
+            for (q, hits, p), new in zip(asked, ids)]
 
 
 class RagPipeline:
@@ -278,9 +288,7 @@ class RagPipeline:
         questions = [check_question(q) for q in questions]
         fetched = self.retriever.retrieve_many(questions) if questions else []
         fitted = [self._fit(q, self._select(h)) for q, h in zip(questions, fetched)]
-        prompts = [p for _, _, p in fitted]
-        raws = generate_batch(self.model, self.tokenizer, prompts, self.max_new_tokens, batch_size, progress)
-        return [make_answer(q, raw, hits, p) for (q, hits, p), raw in zip(fitted, raws)]
+        return answers_for(self.model, self.tokenizer, fitted, self.max_new_tokens, batch_size, progress)
 
     def query_engine(self):
         """The same loop as a llama-index ``RetrieverQueryEngine`` (same retriever, prompt and model)."""
@@ -355,29 +363,39 @@ def source_text(hit) -> str:
     return f"{hit.title}: {hit.text}"
 
 
-def citation_correct(result: RagAnswer, answers) -> bool:
-    """Does the answer cite a chunk that contains a gold answer?
+def citation_correct(result: RagAnswer, question) -> bool:
+    """Is the answer right, and does it cite the question's gold document, and nothing else?
 
-    Strict: an uncited answer counts as wrong, and so does an answer citing any
-    source that does not contain the answer, or that does not exist ([4] of 3).
+    Strict: an uncited answer counts as wrong, and so does a wrong answer with a
+    citation, a citation of any other document (even one that happens to
+    mention the same value) or of a source that does not exist ([4] of 3).
     """
     if not result.citations or result.invalid_citations:
         return False
-    return all(contains_answer(source_text(h), answers) for h in result.cited_hits)
+    return (grade_question(result.answer, question) == RIGHT
+            and all(h.doc_id == question.doc_id for h in result.cited_hits))
 
 
 def score_results(results, questions) -> list[dict]:
-    """One row per question: the answer, its scores, and whether the gold document was in the prompt."""
+    """One row per question: the answer, its grade and scores, and whether the gold document was in the prompt.
+
+    ``strict`` (1 or 0) is the headline score; ``outcome`` is right, wrong or
+    abstained (``evaluation.grade``); exact match, F1 and contains stay beside it.
+    """
     rows = []
     for r, q in zip(results, questions, strict=True):
         answerable = bool(q.answers)
+        outcome = grade_question(r.answer, q)
         rows.append({
-            "qid": q.qid, "split": q.split, "question": q.question, "gold": ", ".join(q.answers) or "-",
-            "answer": r.raw, "exact_match": exact_match(r.answer, q.answers) if answerable else None,
+            "qid": q.qid, "fact_id": q.fact_id, "split": q.split, "question": q.question,
+            "gold": ", ".join(q.answers) or "-", "answer": r.raw, "outcome": outcome,
+            "strict": float(outcome == RIGHT) if answerable else None,
+            "exact_match": exact_match(r.answer, q.answers) if answerable else None,
             "f1": token_f1(r.answer, q.answers) if answerable else None,
             "contains": contains_answer(r.answer, q.answers) if answerable else None,
-            "cited": r.cited, "citation_correct": citation_correct(r, q.answers) if answerable else None,
-            "abstained": abstained(r.answer),
+            "cited": r.cited, "citation_correct": citation_correct(r, q) if answerable else None,
+            "abstained": outcome == ABSTAINED, "confident_wrong": outcome == WRONG,
+            "cut_off": bool(r.timings.get("cut_off", False)),
             "retrieved": ", ".join(h.doc_id for h in r.hits),
             "gold_retrieved": any(h.doc_id == q.doc_id for h in r.hits) if answerable else None,
             "stale": contains_answer(r.answer, q.stale_answers) if q.stale_answers else None,
@@ -395,7 +413,8 @@ def split_summary(rows):
         answerable = part[part["exact_match"].notna()]
         unanswerable = part[part["exact_match"].isna()]
         table[split] = {
-            "questions": len(part),
+            "questions": len(part), "strict": answerable["strict"].mean(),
+            "confidently wrong": part["confident_wrong"].mean(),
             "exact match": answerable["exact_match"].mean(), "contains": answerable["contains"].mean(),
             "F1": answerable["f1"].mean(), "cited": part["cited"].mean(),
             "citation accuracy": answerable["citation_correct"].astype(float).mean(),
@@ -408,9 +427,9 @@ def split_summary(rows):
 def failure_kind(row) -> str:
     """'correct', 'retrieval miss' (gold document not in the prompt) or 'reading miss' (it was; answer wrong).
 
-    Correct means the answer contains a gold answer (the lenient score).
+    Correct means strictly right (``evaluation.grade``): the gold value and no other.
     """
-    if row["contains"]:
+    if row["strict"]:
         return "correct"
     return "reading miss" if row["gold_retrieved"] else "retrieval miss"
 

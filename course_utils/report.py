@@ -32,19 +32,23 @@ def _colours(names):
     return [COLOURS.get(n, "#777777") for n in names]
 
 
-def plot_accuracy(comparison, metrics=("exact_match", "f1", "contains")):
-    """Grouped bars: one panel per metric, one group per split, one bar per approach."""
+def plot_accuracy(comparison, metric: str = "strict"):
+    """Grouped bars, one group per answerable split, one bar per approach, with 95% intervals as error bars."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.3), sharey=True)
-    for ax, metric in zip(np.atleast_1d(axes), metrics):
-        table = comparison.split_table(metric)
-        table.drop(columns=[c for c in table.columns if c == "unanswerable"]).T.plot.bar(
-            ax=ax, rot=0, color=_colours(table.index), width=0.8, legend=False)
-        ax.set(title={"exact_match": "exact match", "f1": "token F1", "contains": "contains the answer"}.get(metric, metric),
-               ylim=(0, 1.05), xlabel="")
-    np.atleast_1d(axes)[0].set_ylabel("share of questions")
-    np.atleast_1d(axes)[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    splits = [s for s in comparison.split_table(metric).columns if s != "unanswerable"]
+    names = comparison.approaches
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    width = 0.8 / len(names)
+    for i, (name, colour) in enumerate(zip(names, _colours(names))):
+        est = [comparison.estimate(name, s, metric) for s in splits]
+        x = np.arange(len(splits)) + (i - (len(names) - 1) / 2) * width
+        errors = [[e.value - e.low for e in est], [e.high - e.value for e in est]]
+        ax.bar(x, [e.value for e in est], width, yerr=errors, capsize=2, color=colour, label=name)
+    n = {s: comparison.estimate(names[0], s, metric).n for s in splits}
+    ax.set_xticks(np.arange(len(splits)), [f"{s}\n(n={n[s]})" for s in splits])
+    ax.set(ylim=(0, 1.05), ylabel=f"{metric} accuracy", title=f"{metric} accuracy by split, with 95% intervals")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -85,10 +89,10 @@ def plot_costs(comparison):
     axes[2].legend(fontsize=7, loc="lower right")
     width = 0.4
     citation = [np.nan_to_num(comparison.score(a, None, "citation_correct")) for a in names]
-    abstain = [comparison.abstention(a) for a in names]
-    axes[3].barh(y - width / 2, citation, height=width, color="#4c78a8", label="citation accuracy")
-    axes[3].barh(y + width / 2, abstain, height=width, color="#e45756", label="'I don't know' (unanswerable)")
-    axes[3].set(yticks=y, yticklabels=[], xlim=(0, 1.05), xlabel="share of questions", title="citations, abstention")
+    made_up = [comparison.score(a, "unanswerable", "confident_wrong") for a in names]
+    axes[3].barh(y - width / 2, citation, height=width, color="#4c78a8", label="right, citing the gold document")
+    axes[3].barh(y + width / 2, made_up, height=width, color="#e45756", label="made a value up (unanswerable)")
+    axes[3].set(yticks=y, yticklabels=[], xlim=(0, 1.05), xlabel="share of questions", title="citations, made-up answers")
     axes[3].invert_yaxis()
     axes[3].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -104,8 +108,9 @@ def figure_to_base64(fig, dpi: int = 90) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def render_report(table, claims, literature, figures: dict, citations: dict | None = None) -> str:
-    """The report's HTML: every table as HTML, every figure inline."""
+def render_report(table, claims, literature, figures: dict, citations: dict | None = None, headline: str = "",
+                  model: str = "the course's model") -> str:
+    """The report's HTML: the headline figures with n and intervals, every table as HTML, every figure inline."""
     e = html.escape
     images = "".join(f"<h3>{e(title)}</h3><img alt='{e(title)}' src='data:image/png;base64,{figure_to_base64(fig)}'>"
                      for title, fig in figures.items())
@@ -117,7 +122,8 @@ def render_report(table, claims, literature, figures: dict, citations: dict | No
 table{{border-collapse:collapse;font-size:13px;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 6px}}
 img{{max-width:100%}}</style></head><body>
 <h1>RAG vs fine-tuning: the measured comparison</h1>
-<p>Every approach answered the same questions, with SmolLM2-135M-Instruct on a CPU. Written {stamp} by notebook 06.</p>
+<p>Every approach answered the same questions, with {e(model)} on a CPU. Written {stamp} by notebook 06.</p>
+<h2>Headline figures</h2><pre>{e(headline)}</pre>
 <h2>The comparison</h2>{table.to_html(float_format=lambda x: f"{x:.2f}", na_rep="-")}
 {images}
 <h2>The claims lab</h2>{claims.to_html(index=False)}
@@ -127,16 +133,22 @@ img{{max-width:100%}}</style></head><body>
 """
 
 
-def write_report(table, claims, literature, figures: dict, citations: dict | None = None, path: Path = REPORT) -> Path:
-    """Write the self-contained HTML report (atomically); returns its path."""
-    write_text_atomic(path, render_report(table, claims, literature, figures, citations))
+def write_report(table, claims, literature, figures: dict, citations: dict | None = None, path: Path = REPORT,
+                 comparison=None) -> Path:
+    """Write the self-contained HTML report (atomically); returns its path.
+
+    With ``comparison``, the report opens with its headline figures (n and 95% intervals) and names its model.
+    """
+    extra = {"headline": comparison.summary_text(), "model": comparison.model_name} if comparison else {}
+    write_text_atomic(path, render_report(table, claims, literature, figures, citations, **extra))
     return Path(path)
 
 
 def summary_text(comparison, claims) -> str:
-    """The comparison table and one line per claim, as plain text."""
-    lines = [comparison.summary_text(), "Claims lab:"]
-    lines += [f"  {row['verdict'].split()[-1]:<10} {row['claim']}" for _, row in claims.iterrows()]  # no icon: fixed width
+    """The headline figures and every verdict with its sentence (n and intervals included), as plain text."""
+    lines = [comparison.summary_text(), "Claims lab (verdicts from the test split; see the sentence for n and intervals):"]
+    for _, row in claims.iterrows():
+        lines += [f"  {row['verdict'].split()[-1]:<12} {row['claim']}", f"{'':15}{row['evidence']}"]
     return "\n".join(lines) + f"\n\nFull report: {REPORT.relative_to(REPO_ROOT)}\n"
 
 

@@ -23,3 +23,40 @@ def test_eval_questions_is_a_fixed_sample_of_its_split():
     assert len(eval_questions("update", 10_000)) == len(load_questions("update"))
     with pytest.raises(ValueError, match="positive whole number"):
         eval_questions("train", 0)
+
+
+def test_load_value_domains_reads_attribute_value_lists():
+    from course_utils.data import load_facts, load_value_domains
+
+    domains = load_value_domains()
+    assert set(domains) == {f.attribute for f in load_facts()}
+    assert all(isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in domains.values())
+    assert "Porto" in domains["factory"] and "head of sales" in domains["role"]
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, r"values\.json is missing\. Fix: run `python -m course_utils\.worldgen`"),
+    ('{"factory": ["Lima",', r"values\.json, line 1: not valid JSON .*Fix: regenerate"),
+    ('["Lima", "Porto"]', r"expected a JSON object .* got list\. Fix: regenerate"),
+    ('{"factory": "Lima"}', r"'factory' should be a list of strings, got \"Lima\"\. Fix: regenerate"),
+    ('{"launch_year": [2013, 2014]}', r"'launch_year' should be a list of strings.*Fix: regenerate"),
+    (b'{"factory": ["Gda\xf1sk"]}', r"values\.json is not UTF-8 text .*Fix: regenerate"),
+])
+def test_load_value_domains_names_the_problem_and_the_fix(tmp_path, content, problem):
+    from course_utils.data import DataError, load_value_domains
+
+    path = tmp_path / "values.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(DataError, match=problem):
+        load_value_domains(tmp_path)
+
+
+def test_the_new_splits_load():
+    from course_utils.data import DEV_SPLITS, SPLITS, load_questions
+
+    assert set(DEV_SPLITS) <= set(SPLITS)
+    assert {q.split for q in load_questions()} == set(SPLITS)
+    assert len(load_questions("dev")) == 112 and len(load_questions("dev_unanswerable")) == 12

@@ -4,12 +4,13 @@ from __future__ import annotations
 import html
 import runpy
 import warnings
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 
 from course_utils.config import get_config
-from course_utils.data import eval_questions, load_documents
+from course_utils.data import Question, eval_questions, load_documents
 from course_utils.exercises import solution_path
 from course_utils.exercises.rag_loop import check_parse_citations, check_stale_rate
 from course_utils.rag import (RagPipeline, build_rag, check_question, citation_correct, failure_kind, first_line,
@@ -75,22 +76,25 @@ def test_answer_is_the_first_line_with_valid_and_invalid_citations_apart():
     assert r.cited_hits == [HITS[1]] and r.cited
 
 
-def test_citation_correct_is_strict():
-    gold = ["Lima"]
+def test_citation_correct_needs_the_right_answer_and_the_gold_document():
+    gold = Question("q", "paraphrase", "Where is the Quibit X2 Pro assembled?", ["Lima"], [],
+                    "quibit-x2-pro.factory", "quibit-x2-pro")
     assert citation_correct(answer("Lima [2]."), gold)
     assert not citation_correct(answer("Lima."), gold)  # uncited
-    assert not citation_correct(answer("Lima [1]."), gold)  # cites a chunk without the answer
+    assert not citation_correct(answer("Lima [1]."), gold)  # cites another document
     assert not citation_correct(answer("Lima [2, 1]."), gold)  # one wrong citation spoils it
     assert not citation_correct(answer("Lima [2][7]."), gold)  # a source that does not exist
-    # the title is part of the source: "Its catalogue code is ..." needs it to say whose code
-    titled = [Hit(1, "vr-6810", "Vellmar VR-6810", "Its code is printed on the box.", 1.0, "vr-6810#0")]
-    assert citation_correct(make_answer("Which code?", "VR-6810 [1]", titled, "p"), ["VR-6810"])
+    assert not citation_correct(answer("Porto [2]."), gold)  # the gold document, but a wrong answer
+    assert not citation_correct(answer("Lima or Porto [2]."), gold)  # two cities: not right, strictly
+    # a document that merely mentions the gold value is not the gold document
+    elsewhere = replace(gold, doc_id="lumen-hub")
+    assert not citation_correct(answer("Lima [2]."), elsewhere)
 
 
 def test_failure_kind():
-    assert failure_kind({"contains": True, "gold_retrieved": False}) == "correct"
-    assert failure_kind({"contains": False, "gold_retrieved": True}) == "reading miss"
-    assert failure_kind({"contains": False, "gold_retrieved": False}) == "retrieval miss"
+    assert failure_kind({"strict": 1.0, "gold_retrieved": False}) == "correct"
+    assert failure_kind({"strict": 0.0, "gold_retrieved": True}) == "reading miss"
+    assert failure_kind({"strict": 0.0, "gold_retrieved": False}) == "retrieval miss"
 
 
 def test_score_results_and_split_summary():

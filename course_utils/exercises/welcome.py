@@ -8,7 +8,7 @@ from . import verdict
 def check_paraphrase_count(answer) -> bool:
     """Exercise 1: how many held-out paraphrase questions does the course have?"""
     expected = len(load_questions("paraphrase"))
-    return verdict(answer == expected, f"{expected} paraphrases, two for every fact.",
+    return verdict(answer == expected, f"{expected} paraphrases, four for every fact.",
                    "filter load_questions() by q.split == 'paraphrase' and count them.")
 
 
