@@ -333,6 +333,7 @@ def measures_from(comparison, experiments: dict) -> dict:
         # The same probe questions, timed one at a time for each: a paired ratio of medians.
         "p50_ratio_rag_over_finetune": bootstrap(totals["fine-tune"], other=totals["RAG"],
                                                  statistic=lambda ft, rag: np.median(rag) / np.median(ft)),
+        "p50_rag": lat["RAG"]["p50"], "p50_finetune": lat["fine-tune"]["p50"],
         "prefill_rag": lat["RAG"]["prefill"], "prefill_finetune": lat["fine-tune"]["prefill"],
         "decode_rag": lat["RAG"]["decode"], "decode_finetune": lat["fine-tune"]["decode"],
         "tokens_rag": c.prompt_tokens("RAG"), "tokens_finetune": c.prompt_tokens("fine-tune"),

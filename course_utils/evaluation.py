@@ -130,15 +130,17 @@ def grade_question(prediction: str, question) -> str:
 
 
 def score_answers(predictions: list[str], questions) -> dict[str, float]:
-    """Mean exact match, F1 and contains-answer over answerable questions."""
-    pairs = [(p, q.answers) for p, q in zip(predictions, questions, strict=True) if q.answers]
+    """Mean strict accuracy (the headline), exact match, F1 and contains-answer over answerable questions."""
+    pairs = [(p, q) for p, q in zip(predictions, questions, strict=True) if q.answers]
     if not pairs:
-        return {"n": 0, "exact_match": float("nan"), "f1": float("nan"), "contains": float("nan")}
+        return {"n": 0, "strict": float("nan"), "exact_match": float("nan"), "f1": float("nan"),
+                "contains": float("nan")}
     return {
         "n": len(pairs),
-        "exact_match": mean(exact_match(p, a) for p, a in pairs),
-        "f1": mean(token_f1(p, a) for p, a in pairs),
-        "contains": mean(contains_answer(p, a) for p, a in pairs),
+        "strict": mean(float(grade_question(p, q) == RIGHT) for p, q in pairs),
+        "exact_match": mean(exact_match(p, q.answers) for p, q in pairs),
+        "f1": mean(token_f1(p, q.answers) for p, q in pairs),
+        "contains": mean(contains_answer(p, q.answers) for p, q in pairs),
     }
 
 

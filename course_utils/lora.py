@@ -109,7 +109,11 @@ def base_fingerprint(model) -> str:
     cfg = base.config
     digest = hashlib.sha256(base.get_input_embeddings().weight[:16].detach().float().numpy().tobytes())
     shape = (cfg.model_type, cfg.hidden_size, cfg.num_hidden_layers, cfg.vocab_size)
-    return hashlib.sha256(f"{shape}{digest.hexdigest()}".encode()).hexdigest()[:16]
+    # The dtype too, so answers and adapters of a float32 and a bfloat16 run never mix. float32 adds
+    # nothing, so the fingerprints (and caches) made before the dtype counted stay valid.
+    dtype = base.get_input_embeddings().weight.dtype
+    kind = "" if dtype == torch.float32 else str(dtype)
+    return hashlib.sha256(f"{shape}{digest.hexdigest()}{kind}".encode()).hexdigest()[:16]
 
 
 def save_adapter(peft_model, folder) -> Path:

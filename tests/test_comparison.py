@@ -28,6 +28,9 @@ def make_comparison(n: int = 4) -> Comparison:
                     "approach": a.name, "qid": f"{split}-{i}", "split": split, "question": f"Question {i} of {split}?",
                     "gold": "Porto" if answerable else "-", "answers": ["Porto"] if answerable else [],
                     "answer": ("Porto [1]" if right else "Lima") if answerable else ("I don't know" if right else "Lima"),
+                    "fact_id": f"fact-{i // 2}" if answerable else None,  # two phrasings per fact
+                    "outcome": "right" if right else "wrong", "strict": float(right) if answerable else None,
+                    "confident_wrong": not right, "cut_off": False,
                     "exact_match": float(right) if answerable else None, "f1": float(right) if answerable else None,
                     "contains": float(right) if answerable else None,
                     "cited": True if a.retrieval else None,
@@ -66,7 +69,8 @@ def test_latency_percentiles():
 def test_table_has_every_column_the_comparison_promises():
     table = make_comparison().table()
     assert list(table.index) == [a.name for a in APPROACHES]
-    for column in ("EM train", "F1 paraphrase", "contains update", "p50 s", "p95 s", "prompt tokens",
+    for column in ("strict paraphrase", "confidently wrong (test)", "makes up (unanswerable)", "cut off",
+                   "EM train", "F1 paraphrase", "contains update", "p50 s", "p95 s", "prompt tokens",
                    "citation accuracy", "abstains (unanswerable)", "training s", "training peak MB"):
         assert column in table.columns
     assert table.loc["RAFT", "contains train"] == 1.0
@@ -75,11 +79,56 @@ def test_table_has_every_column_the_comparison_promises():
     assert list(split_table.columns) == ["train", "paraphrase", "update"]  # unanswerable has no gold answer
 
 
-def test_summary_text_lists_every_approach():
-    text = make_comparison().summary_text()
+def test_summary_text_lists_every_approach_with_n_and_intervals():
+    text = make_comparison(8).summary_text()
     for a in APPROACHES:
         assert a.name in text
-    assert "0.75" in text  # the fine-tune's score on trained phrasings
+    assert "test 75% [" in text and "n=8" in text  # the fine-tune's strict test score, with its interval
+
+
+def test_estimates_resample_facts_and_pair_the_questions():
+    c = make_comparison(8)
+    e = c.estimate("fine-tune", "paraphrase")
+    assert (e.value, e.n, e.groups) == (0.75, 8, 4)  # 8 questions, 2 per fact
+    assert e.low <= 0.75 <= e.high and e.high - e.low > 0
+    d = c.difference("RAFT", "closed-book", "paraphrase")
+    assert d.value == 1.0 and d.low == d.high == 1.0  # every question flips: no resample can say otherwise
+    with pytest.raises(ValueError, match="No 'strict' rows.*Fix"):
+        c.estimate("fine-tune", "unanswerable")
+
+
+def test_measures_from_gathers_test_split_estimates_and_every_claim_is_judged():
+    from course_utils import claims as C
+
+    c = make_comparison(8)
+    experiments = {"reindex_seconds": 0.5, "retrain_seconds": 60.0, "chunks_full": 50, "docs_full": 16,
+                   "index_seconds_full": 0.4, "recall_small": 1.0, "recall_full": 0.9, "recall_drop": 0.1,
+                   "follow_effect": 0.4, "follow_planted": 0.4, "follow_clean": 0.0, "ft_aug_gain": 0.3,
+                   "extra_phrasings": 3}
+    m = C.measures_from(c, experiments)
+    assert m["paraphrase_finetune_minus_rag"].value == pytest.approx(0.25)  # 0.75 - 0.5, on the test split
+    assert m["paraphrase_finetune_minus_rag"].n == 8
+    assert m["best_parent"] == "fine-tune"  # the better parent on the test split
+    assert m["raft_minus_best_parent"].value == pytest.approx(0.25)
+    assert m["p50_ratio_rag_over_finetune"].value == pytest.approx(0.9 / 0.2)
+    assert m["sources_logged_rag"] == 1.0 and m["model"] == c.model_name
+    verdicts = C.judge_all(m)
+    assert len(verdicts) == len(C.CLAIMS)
+    assert "inconclusive" in verdicts.set_index("claim").loc["RAG scales by growing the knowledge base", "verdict"]
+
+
+def test_index_growth_measures_both_indexes_on_the_same_questions():
+    from course_utils.data import load_documents, load_questions
+
+    docs, questions = load_documents("v1"), load_questions("paraphrase")
+    growth = cmp.index_growth(docs, questions, small=8, kind="bm25")
+    kept = {d.doc_id for d in docs[:8]}
+    assert growth["questions"] == sum(q.doc_id in kept for q in questions) == len(growth["hits_full"])
+    assert growth["chunks_full"] > growth["chunks_small"] > 0 and growth["docs_full"] == len(docs)
+    assert growth["recall_full"] == pytest.approx(sum(growth["hits_full"]) / growth["questions"])
+    assert growth["index_seconds_small"] > 0 and len(growth["facts"]) == growth["questions"]
+    with pytest.raises(ValueError, match="small must be"):
+        cmp.index_growth(docs, questions, small=len(docs), kind="bm25")
 
 
 def test_index_version_reads_v2_only_for_changed_facts():

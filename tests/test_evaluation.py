@@ -87,3 +87,95 @@ def test_score_answers_edge_cases():
     assert math.isnan(score_answers(["I don't know"], [question([])])["exact_match"])
     with pytest.raises(ValueError):  # one prediction per question, no silent truncation
         score_answers(["Porto"], [question(["Porto"]), question(["Lima"])])
+
+
+# ------------------------------------------------------------------ strict grading
+
+from course_utils.data import load_facts, load_questions, load_value_domains  # noqa: E402
+from course_utils.evaluation import (ABSTAINED, RIGHT, WRONG, Estimate, bootstrap, grade,  # noqa: E402
+                                     grade_question, value_domain)
+
+CITIES = ["Lima", "Porto", "Brno", "Leeds"]
+
+
+@pytest.mark.parametrize("text, answers, expected", [
+    ("Porto", ["Porto"], RIGHT),
+    ("It is assembled in Porto [1].", ["Porto"], RIGHT),          # a sentence and a citation are fine
+    ("Lima, Porto or Brno", ["Porto"], WRONG),                     # listing candidates is no answer
+    ("I am not sure, but it is Porto.", ["Porto"], RIGHT),         # a hedge is graded on the value it gives
+    ("I am not sure, maybe Lima.", ["Porto"], WRONG),
+    ("I don't know.", ["Porto"], ABSTAINED),                       # no value: it abstained
+    ("", ["Porto"], ABSTAINED),
+    ("It is made in a big factory.", ["Porto"], WRONG),            # says something, but not the answer
+    ("2013", ["2013"], RIGHT),
+    ("In 2013 or 2014.", ["2013"], WRONG),                         # any other number counts for number answers
+    ("VR-6811", ["VR-6810"], WRONG),
+    ("I don't know.", [], ABSTAINED),                              # unanswerable: abstaining is right
+    ("Porto", [], WRONG),                                          # ... and any value was made up
+    ("It has 4 colours.", [], WRONG),
+])
+def test_grade(text, answers, expected):
+    assert grade(text, answers, CITIES) == expected
+
+
+def test_words_of_the_question_are_not_values():
+    assert grade("The Quibit X2 was launched in 2013.", ["2013"], [], "When was the Quibit X2 launched?") == RIGHT
+    assert grade("The Quibit X2 was launched in 2013.", ["2013"], []) == WRONG  # without the question, x2 is a value
+
+
+def test_the_constant_all_values_answer_scores_nothing():
+    """An answer that lists every value of every attribute, whatever the question, must score 0."""
+    everything = ", ".join(v for values in load_value_domains().values() for v in values)
+    questions = [q for q in load_questions("paraphrase")]
+    assert questions and all(grade_question(everything, q) == WRONG for q in questions)
+
+
+def test_each_answerable_question_has_its_attribute_domain():
+    facts = {f.fact_id: f for f in load_facts()}
+    for q in load_questions("paraphrase"):
+        domain = value_domain(q)
+        assert facts[q.fact_id].value_v1 in domain and facts[q.fact_id].value_v2 in domain
+        assert grade_question(q.answers[0], q) == RIGHT
+
+
+# ------------------------------------------------------------------ intervals
+
+def test_bootstrap_reproduces_the_binomial_interval():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for p, n in ((0.3, 400), (0.5, 200), (0.1, 500)):
+        values = (rng.random(n) < p).astype(float)
+        e = bootstrap(values)
+        share = values.mean()
+        half = 1.96 * math.sqrt(share * (1 - share) / n)  # the normal approximation to the binomial
+        assert e.value == pytest.approx(share) and e.n == n and e.groups == n
+        assert e.low == pytest.approx(share - half, abs=0.012) and e.high == pytest.approx(share + half, abs=0.012)
+
+
+def test_bootstrap_over_facts_is_wider_when_phrasings_agree():
+    import numpy as np
+
+    facts = np.repeat(np.arange(50), 4)  # four phrasings per fact, all right or all wrong together
+    values = (np.random.default_rng(3).random(50) < 0.5).astype(float)[facts]
+    alone, grouped = bootstrap(values), bootstrap(values, groups=facts)
+    assert grouped.groups == 50 and (grouped.high - grouped.low) > 1.5 * (alone.high - alone.low)
+
+
+def test_paired_difference_and_errors():
+    a, b = [1.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0]
+    d = bootstrap(a, other=b)
+    assert d.value == pytest.approx(0.5) and d.low >= 0.0
+    assert bootstrap(a, other=b) == d  # same seed, same interval
+    with pytest.raises(ValueError, match="NaN.*Fix"):
+        bootstrap([1.0, float("nan")])
+    with pytest.raises(ValueError, match="same questions.*Fix"):
+        bootstrap(a, other=b[:3])
+    with pytest.raises(ValueError, match="non-empty.*Fix"):
+        bootstrap([])
+
+
+def test_estimate_decides_only_outside_its_interval():
+    e = Estimate(0.5, 0.4, 0.6, 100, 25)
+    assert e.at_least(0.35) is True and e.at_least(0.65) is False and e.at_least(0.5) is None
+    assert e.text() == "50% [40% to 60%], n=100"

@@ -35,13 +35,17 @@ def test_plots_have_one_bar_per_approach_and_split(parts):
     c, _, _, figures = parts
     first = figures["Accuracy"].axes[0]
     assert len(first.patches) == len(c.approaches) * 3  # train, paraphrase, update
+    bars = [k for k in first.containers if k.__class__.__name__ == "BarContainer"]
+    assert len(bars) == len(c.approaches) and all(k.errorbar is not None for k in bars)  # each with error bars
     assert len(figures["Costs"].axes) == 4
 
 
 def test_report_is_self_contained_and_complete(parts, tmp_path):
     c, claims, literature, figures = parts
-    path = report.write_report(c.table(), claims, literature, figures, CITATIONS, path=tmp_path / "report.html")
+    path = report.write_report(c.table(), claims, literature, figures, CITATIONS, path=tmp_path / "report.html",
+                               comparison=c)
     text = path.read_text()
+    assert c.model_name in text and "n=4" in text  # the headline figures carry their n
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
     assert len(images) == 2 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
     assert not re.search(r"""(src|href)=["'](?!data:)""", text)  # nothing to fetch from elsewhere
@@ -56,4 +60,5 @@ def test_summary_has_the_table_and_every_verdict(parts, tmp_path):
     text = path.read_text()
     assert all(a in text for a in c.approaches)
     assert text.count("supported") == len(claims)
+    assert all(row["evidence"] in text for _, row in claims.iterrows())  # the sentences, with n and intervals
     assert "build/report.html" in text
