@@ -258,7 +258,7 @@ def evaluate_approaches(bench, approaches, questions_by_split, documents_by_vers
     return rows
 
 
-def approach_table(rows, metric: str = "contains"):
+def approach_table(rows, metric: str = "strict"):
     """approach × split: the mean of ``metric`` over the rows where it applies (None rows are skipped)."""
     import pandas as pd
 

@@ -3,6 +3,8 @@
 Training runs on a tiny random Llama with the course's tokenizer (loaded
 without the model), 1–2 epochs over a few pairs: seconds, not minutes.
 """
+import itertools
+
 import pytest
 import torch
 
@@ -154,6 +156,52 @@ def test_interrupted_training_resumes_from_the_epoch_checkpoint(tokenizer, cache
     straight = get_or_train_adapter("resume", pairs, config, model, tokenizer, progress=False)
     assert straight.info["resumed_after_epoch"] == 0
     assert resumed.history == pytest.approx(straight.history, rel=1e-4)  # the same run, in two pieces
+
+
+def test_a_resumed_run_reports_the_cost_of_both_pieces(tokenizer, cache, monkeypatch):
+    import json
+
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    config = TrainConfig(r=2, alpha=4, epochs=3, batch_size=2, lr=1e-2)
+    clock = itertools.count(0, 10)  # every reading of the clock is 10 s after the last
+    monkeypatch.setattr(finetune.time, "perf_counter", lambda: float(next(clock)))
+
+    def stop_after_first(epoch):
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        get_or_train_adapter("cost", pairs, config, model, tokenizer, progress=False, on_epoch_end=stop_after_first)
+    [state] = cache.glob("adapters/.cost-*-partial/checkpoint/state.json")
+    spent_seconds, spent_tokens = json.loads(state.read_text())["spent"]
+    assert spent_seconds > 0 and spent_tokens > 0
+    resumed = get_or_train_adapter("cost", pairs, config, model, tokenizer, progress=False)
+    assert resumed.info["seconds"] > spent_seconds  # the first piece is counted, not only the epochs after it
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(cache / "straight"))
+    straight = get_or_train_adapter("cost", pairs, config, model, tokenizer, progress=False)
+    assert resumed.info["tokens"] == straight.info["tokens"]  # every token of the run, in either case
+
+
+def test_training_stops_once_the_adapter_knows_its_training_set(tokenizer, monkeypatch):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    checks = iter([0.5, 0.75, 0.95, 1.0])
+    monkeypatch.setattr(finetune, "pair_accuracy", lambda *args: next(checks))
+    config = TrainConfig(r=2, alpha=4, epochs=10, batch_size=2, lr=1e-2, until_accuracy=0.9, check_every=1)
+    result = train_adapter(model, tokenizer, pairs, config, progress=False)
+    assert (result.epochs_run, result.train_accuracy) == (3, 0.95)
+    assert len(result.history) == 3 * 2  # 4 pairs in batches of 2: two steps per epoch, three epochs
+    result.model.unload()
+    fixed = train_adapter(model, tokenizer, pairs, TrainConfig(r=2, alpha=4, epochs=2, batch_size=2), progress=False)
+    assert (fixed.epochs_run, fixed.train_accuracy) == (2, None)  # no target: every epoch, no check
+    fixed.model.unload()
+    with pytest.raises(ValueError, match="until_accuracy"):
+        TrainConfig(until_accuracy=1.5)
+
+
+def test_pair_accuracy_grades_strictly(tokenizer, monkeypatch):
+    pairs = [("p1", "Porto"), ("p2", "2013"), ("p3", "Lima")]
+    monkeypatch.setattr("course_utils.generation.generate_batch",
+                        lambda *args, **kwargs: ["Porto", "2013 or 2014", "I don't know"])
+    assert finetune.pair_accuracy(tiny_llama(), tokenizer, pairs) == pytest.approx(1 / 3)
 
 
 def test_closed_book_adapter_and_finetuned_model(tokenizer, cache):

@@ -11,7 +11,7 @@ import html
 import time
 from types import SimpleNamespace
 
-from ..evaluation import abstained, contains_answer
+from ..evaluation import ABSTAINED, RIGHT, grade, value_domain
 
 MARKS = {True: "✅", False: "❌", None: "❔"}
 
@@ -23,10 +23,11 @@ def find_question(comparison, question: str) -> list[dict]:
 
 
 def is_correct(answer: str, gold: list[str] | None, answerable: bool | None) -> bool | None:
-    """Right answer for an answerable question, "I don't know" for an unanswerable one; None when unknown."""
+    """Strictly right for an answerable question, no value at all for an unanswerable one; None when unknown."""
     if answerable is None:
         return None
-    return bool(contains_answer(answer, gold)) if answerable else abstained(answer)
+    outcome = grade(answer, gold if answerable else [], value_domain(None))  # every known value counts
+    return outcome == (RIGHT if answerable else ABSTAINED)
 
 
 def _cached_view(comparison, rows: list[dict]) -> dict:
@@ -36,7 +37,8 @@ def _cached_view(comparison, rows: list[dict]) -> dict:
     view_rows = []
     for r in rows:
         p50 = comparison.latency_stats(r["approach"])["p50"]
-        view_rows.append({"approach": r["approach"], "answer": r["answer"], "correct": is_correct(r["answer"], gold, answerable),
+        view_rows.append({"approach": r["approach"], "answer": r["answer"], "correct": (r["outcome"] == (RIGHT if answerable else ABSTAINED)) if "outcome" in r
+                          else is_correct(r["answer"], gold, answerable),
                           "hits": r.get("hits", []), "seconds": p50, "timing": "median of the timed queries",
                           "prompt_tokens": r.get("prompt_tokens")})
     return {"question": first["question"], "split": first["split"], "gold": first["gold"], "source": "cached",
@@ -96,7 +98,7 @@ def render_comparison(view: dict) -> str:
         f"<td style='text-align:left'>{render_sources(r['hits'])}</td></tr>" for r in view["rows"])
     return (head + "<table><thead><tr><th>approach</th><th></th><th>answer</th><th>time</th><th>prompt tokens</th>"
             f"<th>retrieved</th></tr></thead><tbody>{rows}</tbody></table>"
-            "<p style='font-size:smaller'>✅ right (or 'I don't know' when no document answers) · ❌ wrong · "
+            "<p style='font-size:smaller'>✅ strictly right (or no value given when no document answers) · ❌ wrong · "
             "❔ no gold answer to check against. Times of questions from the list are the approach's median.</p>")
 
 
