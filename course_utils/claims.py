@@ -83,8 +83,10 @@ def pct(x: float) -> str:
 
 
 def show(x: Estimate, signed: bool = False) -> str:
-    """'43% [37% to 49%], n=224', or a plain share for a number measured once."""
-    return x.text(signed=signed) if x.n > 1 else f"{x.value:{'+' if signed else ''}.0%}"
+    """'43% [37% to 49%, n=224]' ('+5 points [...]' when signed), or the bare value of a number measured once."""
+    if x.n > 1:
+        return x.text(signed=signed)
+    return f"{x.value * 100:+.0f} points" if signed else f"{x.value:.0%}"
 
 
 def model_name(m: dict) -> str:
@@ -110,8 +112,8 @@ def rag_handles_changing_data(m: dict) -> Verdict:
               at_least(gain, UPDATE_ACCURACY_MARGIN))]
     sentence = (f"With {model_name(m)}, re-indexing the changed documents took {reindex.value:.1f} s against "
                 f"{retrain.value:.0f} s to retrain ({ratio:.0f}× longer, one timing each); on the changed facts RAG was "
-                f"right {show(rag)}, {show(gain, True)} points above the fine-tune trained before the change, "
-                f"{show(stale)} of whose answers gave the old value.")
+                f"right {show(rag)} of the time, {show(gain, True)} above the fine-tune trained before the change, "
+                f"which gave the old value in {show(stale)} of its answers.")
     return judged("RAG handles changing data", tests, sentence)
 
 
@@ -142,11 +144,11 @@ def finetune_answers_faster(m: dict) -> Verdict:
         "decode_finetune", "decode_rag")
     tests = [(f"RAG's median latency ≥ {FASTER_RATIO}× the fine-tune's", at_least(ratio, FASTER_RATIO)),
              (f"the two differ by ≥ {SAME_SPEED_RATIO}×", at_least(ratio, SAME_SPEED_RATIO))]
-    sentence = (f"Asked one at a time with {model_name(m)}, RAG's median latency was "
-                f"{ratio.text(percent=False) if ratio.n > 1 else f'{ratio.value:.2f}'}× the fine-tune's: its prompt "
-                f"held {tok_rag.value:.0f} tokens against {tok_ft.value:.0f}, so prefill took {prefill_rag.value:.2f} s "
-                f"against {prefill_ft.value:.2f} s, while decoding took {decode_rag.value:.2f} s against "
-                f"{decode_ft.value:.2f} s (medians).")
+    interval = f" [{ratio.low:.2f}× to {ratio.high:.2f}×, n={ratio.n} queries]" if ratio.n > 1 else ""
+    sentence = (f"Asked one at a time with {model_name(m)}, RAG's median latency was {ratio.value:.2f}×{interval} the "
+                f"fine-tune's: its prompt held {tok_rag.value:.0f} tokens against {tok_ft.value:.0f}, so prefill took "
+                f"{prefill_rag.value:.2f} s against {prefill_ft.value:.2f} s, while decoding took {decode_rag.value:.2f} s "
+                f"against {decode_ft.value:.2f} s (medians).")
     return judged("Fine-tuned models answer faster", tests, sentence)
 
 
@@ -187,7 +189,7 @@ def rag_scales(m: dict) -> Verdict:
     sentence = (f"Growing the index to {docs_full.value:.0f} documents ({chunks.value:.0f} chunks) took "
                 f"{s_full.value:.2f} s ({per_doc * 1000:.0f} ms per document), and the gold document reached the "
                 f"prompt for {show(r_small)} of the same questions before and {show(r_full)} after "
-                f"(drop {show(drop, True)}).{scope}")
+                f"(a change of {show(drop, True)}).{scope}")
     return judged("RAG scales by growing the knowledge base", tests, sentence)
 
 
@@ -220,7 +222,7 @@ def rag_depends_on_data_quality(m: dict) -> Verdict:
              (f"it adds ≥ {pct(FOLLOWS_BAD_DATA_NOISE)}", at_least(effect, FOLLOWS_BAD_DATA_NOISE))]
     sentence = (f"With one outdated copy of a document planted in the index, {show(planted)} of RAG's answers to its "
                 f"questions gave the outdated value, against {show(clean)} with a clean index "
-                f"({show(effect, True)} points, {model_name(m)}).")
+                f"({show(effect, True)}, {model_name(m)}).")
     return judged("RAG depends on the quality of its data", tests, sentence)
 
 
@@ -238,7 +240,7 @@ def finetune_needs_labelled_data(m: dict) -> Verdict:
              (f"more labelled phrasings per fact raise paraphrase accuracy by ≥ {pct(LABEL_GAIN_MIN)}",
               at_least(aug_gain, LABEL_GAIN_MIN))]
     sentence = (f"Fine-tuning {model_name(m)} on one labelled phrasing per fact changed strict accuracy by "
-                f"{show(seen_gain, True)} points on that phrasing and by {show(unseen_gain, True)} on held-out test "
+                f"{show(seen_gain, True)} on that phrasing and by {show(unseen_gain, True)} on held-out test "
                 f"paraphrases; on the same facts, {extra.value:.0f} extra labelled phrasings per fact changed "
                 f"paraphrase accuracy by {show(aug_gain, True)}.")
     return judged("Fine-tuning needs labelled data", tests, sentence)
@@ -254,7 +256,7 @@ def hybrids_best_of_both(m: dict) -> Verdict:
     tests = [(f"fine-tune + RAG beats {parent} by ≥ {pct(HYBRID_MARGIN)}", at_least(ft_rag, HYBRID_MARGIN)),
              (f"RAFT beats {parent} by ≥ {pct(HYBRID_MARGIN)}", at_least(raft, HYBRID_MARGIN))]
     sentence = (f"On the held-out test paraphrases with {model_name(m)}, fine-tune + RAG scored {show(ft_rag, True)} "
-                f"points against {parent}, the better parent, and RAFT {show(raft, True)}.")
+                f"against {parent}, the better parent, and RAFT {show(raft, True)}.")
     return judged("Hybrids combine the best of both", tests, sentence)
 
 
@@ -269,7 +271,7 @@ def rag_reduces_hallucination(m: dict) -> Verdict:
               at_least(unanswerable, MADE_UP_DROP_MIN)),
              (f"on answerable test questions RAG is confidently wrong ≥ {pct(MADE_UP_DROP_MIN)} less often",
               at_least(answerable, MADE_UP_DROP_MIN))]
-    sentence = (f"With {model_name(m)}, RAG cut confidently wrong answers by {show(answerable, True)} points on "
+    sentence = (f"With {model_name(m)}, RAG cut confidently wrong answers by {show(answerable, True)} on "
                 f"answerable test questions and made-up values by {show(unanswerable, True)} on unanswerable ones, "
                 f"where it still gave a value {show(made_up)} of the time and said it did not know {show(abstain)}.")
     return judged("RAG stops the model making answers up", tests, sentence)

@@ -79,10 +79,10 @@ _CITATION = re.compile(r"\[\d+\]")
 def values_given(prediction: str, domain, question: str = "", numbers: bool = False) -> set[str]:
     """The normalised values that ``prediction`` states: domain values, and numbers/codes when ``numbers``."""
     text = normalize_answer(_CITATION.sub(" ", prediction))
-    padded, asked = f" {text} ", set(normalize_answer(question).split())
-    found = {v for v in map(normalize_answer, domain) if v and f" {v} " in padded and v not in asked}
+    padded, asked = f" {text} ", f" {normalize_answer(question)} "
+    found = {v for v in map(normalize_answer, domain) if v and f" {v} " in padded and f" {v} " not in asked}
     if numbers:
-        found |= {t for t in text.split() if _NUMBER_LIKE.match(t) and t not in asked}
+        found |= {t for t in text.split() if _NUMBER_LIKE.match(t) and f" {t} " not in asked}
     return found
 
 
@@ -172,11 +172,13 @@ class Estimate:
         return False if self.high < threshold else None
 
     def text(self, percent: bool = True, signed: bool = False) -> str:
-        """'43% [37–49%], n=224': the value, its interval and its sample size."""
-        sign = "+" if signed else ""
+        """'43% [37% to 49%, n=224]'; signed, a difference in points: '+5 points [-7 to +17, n=224]'."""
+        if signed:
+            return (f"{self.value * 100:+.0f} points [{self.low * 100:+.0f} to {self.high * 100:+.0f}, "
+                    f"n={self.n}]")
         if percent:
-            return f"{self.value:{sign}.0%} [{self.low:{sign}.0%} to {self.high:{sign}.0%}], n={self.n}"
-        return f"{self.value:{sign}.2f} [{self.low:{sign}.2f} to {self.high:{sign}.2f}], n={self.n}"
+            return f"{self.value:.0%} [{self.low:.0%} to {self.high:.0%}, n={self.n}]"
+        return f"{self.value:.2f} [{self.low:.2f} to {self.high:.2f}, n={self.n}]"
 
     def __float__(self) -> float:
         return self.value

@@ -60,11 +60,12 @@ def matmul_gflops(dtype, n: int = 1024, seconds: float = 0.3) -> float:
     return flop * count / elapsed / 1e9
 
 
-def memory_bandwidth_gbs(mb: int = 256, repeats: int = 5) -> float:
+def memory_bandwidth_gbs(mb: int = 64, repeats: int = 5) -> float:
     """Measured copy bandwidth in GB/s: bytes read + bytes written per second, best of ``repeats``."""
     import torch
 
-    # Far larger than any CPU cache, so the copy goes through main memory.
+    # Larger than the last-level cache a core can use (tens of MB), so the copy goes through main memory;
+    # no larger, since the two buffers add to the notebook's peak memory (a Binder has 2 GB in all).
     source = torch.ones(mb * 2**20 // 4, dtype=torch.float32)  # ones(): the pages are really allocated
     target = torch.empty_like(source)
     target.copy_(source)  # warm-up: fault in the target's pages

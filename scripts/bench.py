@@ -1,7 +1,9 @@
 """Run every benchmark (scripts/bench_*.py) and merge their JSON into build/bench.json.
 
     make bench
-    python scripts/bench.py --merge-only   # merge the build/bench_*.json already written
+
+Every figure comes from this one run, stamped with the commit, the date and
+the machine; nothing is merged from earlier runs.
 
 Benchmarks, not unit tests, hold the course's performance targets: shared
 machines are noisy, so the figures are medians from one run, kept as JSON.
@@ -9,19 +11,24 @@ machines are noisy, so the figures are medians from one run, kept as JSON.
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
 
+def stamp() -> dict:
+    """What the figures belong to: the commit, the date and the machine (measured: cores, GFLOP/s, bandwidth)."""
+    sys.path.insert(0, str(ROOT))
+    from course_utils.machine import describe
+
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return {"commit": commit or "unknown", "date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": describe()}
+
+
 def main() -> int:
-    if "--merge-only" in sys.argv:  # benchmarks run one by one already: just merge what they wrote
-        merged = {p.stem.removeprefix("bench_"): json.loads(p.read_text()) for p in sorted(BUILD.glob("bench_*.json"))}
-        (BUILD / "bench.json").write_text(json.dumps(merged, indent=2) + "\n")
-        print(f"merged {sorted(merged)} into {BUILD / 'bench.json'}")
-        return 0
-    merged, failed = {}, []
+    merged, failed = {"stamp": stamp()}, []  # measured before the benchmarks, on an idle machine
     for script in sorted((ROOT / "scripts").glob("bench_*.py")):
         print(f"running {script.name} …", flush=True)
         result = BUILD / f"{script.stem}.json"

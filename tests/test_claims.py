@@ -58,7 +58,7 @@ def test_sentences_name_the_model(fn):
 def test_sentences_carry_n_and_the_interval():
     m = {**BASE, "paraphrase_finetune_minus_rag": Estimate(0.4, 0.3, 0.5, 224, 56)}
     sentence = C.finetune_more_accurate(m).sentence
-    assert "+40% [+30% to +50%], n=224" in sentence
+    assert "+40 points [+30 to +50, n=224]" in sentence
 
 
 # (claim, the change that just passes one test, the change that just fails it, verdict once it fails)

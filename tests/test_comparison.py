@@ -83,7 +83,7 @@ def test_summary_text_lists_every_approach_with_n_and_intervals():
     text = make_comparison(8).summary_text()
     for a in APPROACHES:
         assert a.name in text
-    assert "test 75% [" in text and "n=8" in text  # the fine-tune's strict test score, with its interval
+    assert "test 75% [" in text and "n=8]" in text  # the fine-tune's strict test score, with its interval
 
 
 def test_estimates_resample_facts_and_pair_the_questions():

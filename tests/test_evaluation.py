@@ -178,4 +178,5 @@ def test_paired_difference_and_errors():
 def test_estimate_decides_only_outside_its_interval():
     e = Estimate(0.5, 0.4, 0.6, 100, 25)
     assert e.at_least(0.35) is True and e.at_least(0.65) is False and e.at_least(0.5) is None
-    assert e.text() == "50% [40% to 60%], n=100"
+    assert e.text() == "50% [40% to 60%, n=100]"
+    assert Estimate(0.05, -0.07, 0.17, 224, 56).text(signed=True) == "+5 points [-7 to +17, n=224]"

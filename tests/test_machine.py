@@ -8,15 +8,7 @@ import torch
 
 from course_utils import machine
 from course_utils.lora import base_fingerprint
-
-
-def tiny_llama(seed=0):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
-    return LlamaForCausalLM(config).eval()
+from test_finetune import tiny_llama  # tests/ is on the path, as for test_report
 
 
 @pytest.fixture

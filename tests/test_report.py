@@ -45,7 +45,7 @@ def test_report_is_self_contained_and_complete(parts, tmp_path):
     path = report.write_report(c.table(), claims, literature, figures, CITATIONS, path=tmp_path / "report.html",
                                comparison=c)
     text = path.read_text()
-    assert c.model_name in text and "n=4" in text  # the headline figures carry their n
+    assert c.model_name in text and "n=4]" in text  # the headline figures carry their n
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
     assert len(images) == 2 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
     assert not re.search(r"""(src|href)=["'](?!data:)""", text)  # nothing to fetch from elsewhere
