@@ -29,7 +29,8 @@ def make_comparison(n: int = 4) -> Comparison:
                     "gold": "Porto" if answerable else "-", "answers": ["Porto"] if answerable else [],
                     "answer": ("Porto [1]" if right else "Lima") if answerable else ("I don't know" if right else "Lima"),
                     "fact_id": f"fact-{i // 2}" if answerable else None,  # two phrasings per fact
-                    "outcome": "right" if right else "wrong", "strict": float(right) if answerable else None,
+                    "outcome": ("right" if answerable else "abstained") if right else "wrong",
+                    "strict": float(right) if answerable else None,
                     "confident_wrong": not right, "cut_off": False,
                     "exact_match": float(right) if answerable else None, "f1": float(right) if answerable else None,
                     "contains": float(right) if answerable else None,
