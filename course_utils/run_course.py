@@ -48,7 +48,7 @@ class PeakMemory(threading.Thread):
         return self.peak_bytes / 2**20
 
 
-def run_notebook(path: Path, out_dir: Path, timeout: int = 900) -> tuple[float, float]:
+def run_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[float, float]:
     """Execute one notebook with cwd = notebooks/; return (wall seconds, peak kernel RSS in MB)."""
     import nbformat
     from nbclient import NotebookClient
