@@ -85,8 +85,8 @@ class EvalSettings:
     n: int | None = None  # questions per split: None = the whole split, as every headline figure needs
     retriever: str = "hybrid"
     top_k: int = 3  # chunks in the prompt
-    # Caps high enough that no answer is cut off (the share cut off is reported): answers stop at their
-    # first line break, so a generous cap costs nothing when the model answers briefly.
+    # Generous caps, so that a cut answer is rare, and the share cut off is reported ("cut off" in the table):
+    # answers stop at their first line break, so a high cap costs nothing when the model answers briefly.
     closed_max_new_tokens: int = 32
     rag_max_new_tokens: int = 32
     latency_queries: int = 12  # questions timed one at a time, per approach, for p50/p95
