@@ -34,9 +34,10 @@ def main() -> None:
     results["seconds"] = round(time.perf_counter() - start, 1)
     write_text_atomic(DATA_DIR / "closed_book.json", json.dumps(results, indent=2) + "\n")
 
-    rows = ["| split | questions | exact match | contains answer | token F1 |", "| --- | --- | --- | --- | --- |"]
-    rows += [f"| {s} | {results[s]['n']} | {results[s]['exact_match']:.1%} | {results[s]['contains']:.1%} "
-             f"| {results[s]['f1']:.2f} |" for s in SPLITS]
+    rows = ["| split | questions | strict | exact match | contains answer | token F1 |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    rows += [f"| {s} | {results[s]['n']} | {results[s]['strict']:.1%} | {results[s]['exact_match']:.1%} "
+             f"| {results[s]['contains']:.1%} | {results[s]['f1']:.2f} |" for s in SPLITS]
     readme = (DATA_DIR / "README.md").read_text()
     table = f"{START}\n" + "\n".join(rows) + f"\n{END}"
     write_text_atomic(DATA_DIR / "README.md", re.sub(f"{START}.*?{END}", table, readme, flags=re.S))
