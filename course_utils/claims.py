@@ -68,10 +68,6 @@ def need(m: dict, *keys: str) -> list[Estimate]:
     return values
 
 
-def at_least(x: Estimate, threshold: float):
-    return x.at_least(threshold)
-
-
 def below(x: Estimate, threshold: float):
     """True when the whole interval is below ``threshold``, False when none of it is, None when it crosses."""
     passed = x.at_least(threshold)
@@ -109,7 +105,7 @@ def rag_handles_changing_data(m: dict) -> Verdict:
     tests = [(f"retraining takes ≥ {RETRAIN_VS_REINDEX_MIN:.0f}× as long as re-indexing",
               ratio >= RETRAIN_VS_REINDEX_MIN),
              (f"RAG beats the old fine-tune on changed facts by ≥ {pct(UPDATE_ACCURACY_MARGIN)}",
-              at_least(gain, UPDATE_ACCURACY_MARGIN))]
+              gain.at_least(UPDATE_ACCURACY_MARGIN))]
     sentence = (f"With {model_name(m)}, re-indexing the changed documents took {reindex.value:.1f} s against "
                 f"{retrain.value:.0f} s to retrain ({ratio:.0f}× longer, one timing each); on the changed facts RAG was "
                 f"right {show(rag)} of the time, {show(gain, True)} above the fine-tune trained before the change, "
@@ -123,10 +119,10 @@ ACCURACY_MARGIN = 0.10  # "more accurate" means at least 10 points more
 
 def finetune_more_accurate(m: dict) -> Verdict:
     seen, para, fmt = need(m, "train_finetune_minus_rag", "paraphrase_finetune_minus_rag", "format_finetune_minus_rag")
-    tests = [(f"on the trained phrasings, fine-tune ≥ RAG + {pct(ACCURACY_MARGIN)}", at_least(seen, ACCURACY_MARGIN)),
-             (f"on held-out test paraphrases, fine-tune ≥ RAG + {pct(ACCURACY_MARGIN)}", at_least(para, ACCURACY_MARGIN)),
+    tests = [(f"on the trained phrasings, fine-tune ≥ RAG + {pct(ACCURACY_MARGIN)}", seen.at_least(ACCURACY_MARGIN)),
+             (f"on held-out test paraphrases, fine-tune ≥ RAG + {pct(ACCURACY_MARGIN)}", para.at_least(ACCURACY_MARGIN)),
              (f"in exact answer format on the test paraphrases, fine-tune ≥ RAG + {pct(ACCURACY_MARGIN)}",
-              at_least(fmt, ACCURACY_MARGIN))]
+              fmt.at_least(ACCURACY_MARGIN))]
     sentence = (f"With {model_name(m)}, the fine-tune minus RAG, in strict accuracy: {show(seen, True)} on the "
                 f"phrasings it was trained on, {show(para, True)} on held-out test paraphrases, and "
                 f"{show(fmt, True)} in exact match on those paraphrases.")
@@ -142,8 +138,8 @@ def finetune_answers_faster(m: dict) -> Verdict:
     ratio, tok_ft, tok_rag, prefill_ft, prefill_rag, decode_ft, decode_rag = need(
         m, "p50_ratio_rag_over_finetune", "tokens_finetune", "tokens_rag", "prefill_finetune", "prefill_rag",
         "decode_finetune", "decode_rag")
-    tests = [(f"RAG's median latency ≥ {FASTER_RATIO}× the fine-tune's", at_least(ratio, FASTER_RATIO)),
-             (f"the two differ by ≥ {SAME_SPEED_RATIO}×", at_least(ratio, SAME_SPEED_RATIO))]
+    tests = [(f"RAG's median latency ≥ {FASTER_RATIO}× the fine-tune's", ratio.at_least(FASTER_RATIO)),
+             (f"the two differ by ≥ {SAME_SPEED_RATIO}×", ratio.at_least(SAME_SPEED_RATIO))]
     interval = f" [{ratio.low:.2f}× to {ratio.high:.2f}×, n={ratio.n} queries]" if ratio.n > 1 else ""
     sentence = (f"Asked one at a time with {model_name(m)}, RAG's median latency was {ratio.value:.2f}×{interval} the "
                 f"fine-tune's: its prompt held {tok_rag.value:.0f} tokens against {tok_ft.value:.0f}, so prefill took "
@@ -160,8 +156,8 @@ UNTRACEABLE_MAX = 0.50  # refuted: fewer than half do
 def rag_is_traceable(m: dict) -> Verdict:
     logged, cites, cites_raft = need(m, "sources_logged_rag", "citation_rag", "citation_raft")
     tests = [("the system logs the retrieved sources of every answer", logged.value >= 1.0),
-             (f"the model's own citations are right ≥ {pct(TRACEABLE_MIN)}", at_least(cites, TRACEABLE_MIN)),
-             (f"the model's own citations are right ≥ {pct(UNTRACEABLE_MAX)}", at_least(cites, UNTRACEABLE_MAX))]
+             (f"the model's own citations are right ≥ {pct(TRACEABLE_MIN)}", cites.at_least(TRACEABLE_MIN)),
+             (f"the model's own citations are right ≥ {pct(UNTRACEABLE_MAX)}", cites.at_least(UNTRACEABLE_MAX))]
     sentence = (f"The RAG system logged the retrieved sources for {pct(logged.value)} of its answers, whatever the "
                 f"model wrote; {model_name(m)} itself gave a right answer citing the gold document {show(cites)} "
                 f"of the time, and {show(cites_raft)} once trained to (RAFT); a closed-book or fine-tuned model "
@@ -218,8 +214,8 @@ FOLLOWS_BAD_DATA_NOISE = 0.05  # refuted: it changes fewer than 5%
 
 def rag_depends_on_data_quality(m: dict) -> Verdict:
     effect, planted, clean = need(m, "follow_effect", "follow_planted", "follow_clean")
-    tests = [(f"the planted copy adds ≥ {pct(FOLLOWS_BAD_DATA_MIN)} outdated answers", at_least(effect, FOLLOWS_BAD_DATA_MIN)),
-             (f"it adds ≥ {pct(FOLLOWS_BAD_DATA_NOISE)}", at_least(effect, FOLLOWS_BAD_DATA_NOISE))]
+    tests = [(f"the planted copy adds ≥ {pct(FOLLOWS_BAD_DATA_MIN)} outdated answers", effect.at_least(FOLLOWS_BAD_DATA_MIN)),
+             (f"it adds ≥ {pct(FOLLOWS_BAD_DATA_NOISE)}", effect.at_least(FOLLOWS_BAD_DATA_NOISE))]
     sentence = (f"With one outdated copy of a document planted in the index, {show(planted)} of RAG's answers to its "
                 f"questions gave the outdated value, against {show(clean)} with a clean index "
                 f"({show(effect, True)}, {model_name(m)}).")
@@ -234,11 +230,11 @@ def finetune_needs_labelled_data(m: dict) -> Verdict:
     seen_gain, unseen_gain, aug_gain, extra = need(m, "ft_seen_gain", "ft_unseen_gain", "ft_aug_gain",
                                                    "extra_phrasings")
     tests = [(f"training pairs raise accuracy on their own phrasing by ≥ {pct(LABEL_GAIN_MIN)}",
-              at_least(seen_gain, LABEL_GAIN_MIN)),
+              seen_gain.at_least(LABEL_GAIN_MIN)),
              (f"without a labelled pair in that phrasing, the gain is < {pct(LABEL_GAIN_MIN)}",
               below(unseen_gain, LABEL_GAIN_MIN)),
              (f"more labelled phrasings per fact raise paraphrase accuracy by ≥ {pct(LABEL_GAIN_MIN)}",
-              at_least(aug_gain, LABEL_GAIN_MIN))]
+              aug_gain.at_least(LABEL_GAIN_MIN))]
     sentence = (f"Fine-tuning {model_name(m)} on one labelled phrasing per fact changed strict accuracy by "
                 f"{show(seen_gain, True)} on that phrasing and by {show(unseen_gain, True)} on held-out test "
                 f"paraphrases; on the same facts, {extra.value:.0f} extra labelled phrasings per fact changed "
@@ -253,8 +249,8 @@ HYBRID_MARGIN = 0.05  # a hybrid must beat the better parent by 5 points
 def hybrids_best_of_both(m: dict) -> Verdict:
     ft_rag, raft = need(m, "finetune_rag_minus_best_parent", "raft_minus_best_parent")
     parent = m.get("best_parent", "the better of RAG and the fine-tune")
-    tests = [(f"fine-tune + RAG beats {parent} by ≥ {pct(HYBRID_MARGIN)}", at_least(ft_rag, HYBRID_MARGIN)),
-             (f"RAFT beats {parent} by ≥ {pct(HYBRID_MARGIN)}", at_least(raft, HYBRID_MARGIN))]
+    tests = [(f"fine-tune + RAG beats {parent} by ≥ {pct(HYBRID_MARGIN)}", ft_rag.at_least(HYBRID_MARGIN)),
+             (f"RAFT beats {parent} by ≥ {pct(HYBRID_MARGIN)}", raft.at_least(HYBRID_MARGIN))]
     sentence = (f"On the held-out test paraphrases with {model_name(m)}, fine-tune + RAG scored {show(ft_rag, True)} "
                 f"against {parent}, the better parent, and RAFT {show(raft, True)}.")
     return judged("Hybrids combine the best of both", tests, sentence)
@@ -268,9 +264,9 @@ def rag_reduces_hallucination(m: dict) -> Verdict:
     unanswerable, answerable, made_up, abstain = need(m, "made_up_drop_unanswerable", "wrong_drop_answerable",
                                                       "made_up_rag", "abstain_rag")
     tests = [(f"on unanswerable questions RAG makes up a value ≥ {pct(MADE_UP_DROP_MIN)} less often than closed-book",
-              at_least(unanswerable, MADE_UP_DROP_MIN)),
+              unanswerable.at_least(MADE_UP_DROP_MIN)),
              (f"on answerable test questions RAG is confidently wrong ≥ {pct(MADE_UP_DROP_MIN)} less often",
-              at_least(answerable, MADE_UP_DROP_MIN))]
+              answerable.at_least(MADE_UP_DROP_MIN))]
     sentence = (f"With {model_name(m)}, RAG cut confidently wrong answers by {show(answerable, True)} on "
                 f"answerable test questions and made-up values by {show(unanswerable, True)} on unanswerable ones, "
                 f"where it still gave a value {show(made_up)} of the time and said it did not know {show(abstain)}.")

@@ -59,5 +59,5 @@ def embedder():
     return load_embedder()
 
 # Unit tests compare logits exactly and share cached fp32 answers: they run in float32 on every CPU.
-# (The notebooks and `make course` use the precision measured for the machine: course_utils.machine.)
+# Set here, it also reaches the notebook kernels nbval starts; `make course` uses the measured choice.
 os.environ.setdefault("COURSE_PRECISION", "float32")
