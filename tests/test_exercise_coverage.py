@@ -1,4 +1,6 @@
-"""Every notebook has at least two exercises, each with a check, a solution and tests of the check."""
+"""Every notebook has at least two exercises, each with a check, a solution and tests of the check;
+every check prints one verdict line and returns nothing."""
+import ast
 import re
 
 import nbformat
@@ -32,3 +34,36 @@ def test_notebook_has_two_checked_exercises_with_solutions(path):
         assert solution.startswith(f"solutions/{path.name[:2]}_"), f"{solution} is not named after {path.name}"
         # The tests of each exercises module show the check accepts the solution and rejects wrong answers.
         assert re.search(rf"\b{check}\b", TESTS), f"{check} has no test"
+
+
+# ------------------------------------------------------------------------------- what an exercise cell shows
+
+EXERCISE_MODULES = sorted((REPO_ROOT / "course_utils" / "exercises").glob("[a-z]*.py"))
+
+
+@pytest.mark.parametrize("path", EXERCISE_MODULES, ids=[p.stem for p in EXERCISE_MODULES])
+def test_every_check_prints_its_verdict_and_returns_nothing(path):
+    # Read, not imported: some modules need torch or the generator. A check returning True/False
+    # would leave a bare `False` under the verdict, since Jupyter shows a cell's last value.
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("check_"):
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            assert decorators == ["exercise_check"], (
+                f"{path.name}: {node.name} is not wrapped. Fix: put @exercise_check on it and return verdict(...)")
+
+
+def test_a_check_prints_one_line_and_passed_reports_the_outcome(capsys):
+    from course_utils.exercises import exercise_check, passed, verdict
+
+    @exercise_check
+    def check_answer(answer):
+        """The docstring stays for help()."""
+        return verdict(answer == 42, "42.", "six times seven.")
+
+    assert check_answer(41) is None
+    assert capsys.readouterr().out == "❌ Not yet. Hint: six times seven.\n"
+    assert passed(check_answer, 42) and not passed(check_answer, 41)
+    assert capsys.readouterr().out == "✅ Correct: 42.\n❌ Not yet. Hint: six times seven.\n"
+    assert check_answer.__name__ == "check_answer" and "docstring" in check_answer.__doc__
+    with pytest.raises(TypeError, match="passed\\(check_rrf, my_rrf\\)"):
+        passed(lambda answer: True, 42)

@@ -8,7 +8,7 @@ import pytest
 from course_utils.config import SEED
 from course_utils.data import load_documents, load_questions
 from course_utils.evaluation import contains_answer
-from course_utils.exercises import solution_path
+from course_utils.exercises import passed, solution_path
 from course_utils.exercises.hybrid import _HITS, check_hybrid_gain, check_raft_target
 from course_utils.hybrid import (cite, knowledge_chunks, oracle_chunk, raft_examples, raft_pairs,
                                  check_raft_settings)
@@ -123,13 +123,13 @@ def test_wrong_documents_give_a_clear_error(tokenizer, train, docs):
 def test_check_raft_target_accepts_the_solution_and_rejects_wrong_answers(capsys):
     solution = runpy.run_path(str(solution_path("05_raft_target")), {"check_raft_target": check_raft_target})
     fn = solution["my_raft_target"]
-    assert check_raft_target(fn)
-    assert not check_raft_target(lambda answer, hits, oracle_id: answer)  # never cites
-    assert not check_raft_target(lambda answer, hits, oracle_id: f"{answer} [1]")  # always cites [1]
-    assert not check_raft_target(lambda answer, hits, oracle_id:  # counts from 0
+    assert passed(check_raft_target, fn)
+    assert not passed(check_raft_target, lambda answer, hits, oracle_id: answer)  # never cites
+    assert not passed(check_raft_target, lambda answer, hits, oracle_id: f"{answer} [1]")  # always cites [1]
+    assert not passed(check_raft_target, lambda answer, hits, oracle_id:  # counts from 0
                                  next((f"{answer} [{i}]" for i, h in enumerate(hits) if h.chunk_id == oracle_id),
                                       answer))
-    assert not check_raft_target(lambda *args: 1 / 0)  # a crash is "not yet", not an exception
+    assert not passed(check_raft_target, lambda *args: 1 / 0)  # a crash is "not yet", not an exception
     assert "Not yet" in capsys.readouterr().out
     assert fn("Porto", _HITS, "quibit-x2#1") == "Porto [2]"
 
@@ -142,11 +142,11 @@ def test_check_hybrid_gain_accepts_the_solution_and_rejects_wrong_answers(capsys
                           "update": {"RAG": 0.6, "RAFT": 0.7, "fine-tune": 0.2}})
     solution = runpy.run_path(str(solution_path("05_hybrid_gain")), {"check_hybrid_gain": check_hybrid_gain,
                                                                      "table": table})
-    assert check_hybrid_gain(solution["gain"], table)
-    assert not check_hybrid_gain(None, table)  # the unsolved notebook must not raise
-    assert not check_hybrid_gain({s: -v for s, v in solution["gain"].items()}, table)  # RAG minus RAFT
-    assert not check_hybrid_gain({s: 100 * v for s, v in solution["gain"].items()}, table)  # percentages
-    assert not check_hybrid_gain({"train": solution["gain"]["train"]}, table)  # a split missing
+    assert passed(check_hybrid_gain, solution["gain"], table)
+    assert not passed(check_hybrid_gain, None, table)  # the unsolved notebook must not raise
+    assert not passed(check_hybrid_gain, {s: -v for s, v in solution["gain"].items()}, table)  # RAG minus RAFT
+    assert not passed(check_hybrid_gain, {s: 100 * v for s, v in solution["gain"].items()}, table)  # percentages
+    assert not passed(check_hybrid_gain, {"train": solution["gain"]["train"]}, table)  # a split missing
     assert "Not yet" in capsys.readouterr().out
 
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from course_utils.exercises import lora as lora_exercises
-from course_utils.exercises import solution_path
+from course_utils.exercises import passed, solution_path
 from course_utils.finetune import TrainConfig
 from course_utils.lora import (ALL_LINEAR, AdapterError, LoRALinear, add_lora, base_fingerprint, check_adapter_folder,
                                folder_size, linear_names, load_adapter, lora_config, lora_param_count, save_adapter,
@@ -146,17 +146,18 @@ def test_lora_params_check_accepts_the_solution_and_rejects_wrong_answers(capsys
     model = tiny_llama()
     solved = runpy.run_path(str(solution_path("04_lora_params")),
                             init_globals={"model": model, "check_lora_params": lora_exercises.check_lora_params})
-    assert lora_exercises.check_lora_params(solved["lora_params"], model)
-    assert not lora_exercises.check_lora_params(solved["lora_params"] + 1, model)
-    assert not lora_exercises.check_lora_params(float(solved["lora_params"]), model)
-    assert not lora_exercises.check_lora_params(None, model)
+    assert passed(lora_exercises.check_lora_params, solved["lora_params"], model)
+    assert not passed(lora_exercises.check_lora_params, solved["lora_params"] + 1, model)
+    assert not passed(lora_exercises.check_lora_params, float(solved["lora_params"]), model)
+    assert not passed(lora_exercises.check_lora_params, None, model)
     assert "Hint" in capsys.readouterr().out
 
 
 def test_merge_check_accepts_the_solution_and_rejects_wrong_answers():
     solved = runpy.run_path(str(solution_path("04_merge")), init_globals={"check_merge": lora_exercises.check_merge})
-    assert lora_exercises.check_merge(solved["my_merge"])
-    assert not lora_exercises.check_merge(lambda layer: layer.base.weight)  # forgot the update
-    assert not lora_exercises.check_merge(lambda layer: layer.base.weight + layer.B @ layer.A)  # forgot the scale
-    assert not lora_exercises.check_merge(lambda layer: None)
-    assert not lora_exercises.check_merge(lambda layer: 1 / 0)
+    assert passed(lora_exercises.check_merge, solved["my_merge"])
+    assert not passed(lora_exercises.check_merge, lambda layer: layer.base.weight)  # forgot the update
+    # forgot the scale
+    assert not passed(lora_exercises.check_merge, lambda layer: layer.base.weight + layer.B @ layer.A)
+    assert not passed(lora_exercises.check_merge, lambda layer: None)
+    assert not passed(lora_exercises.check_merge, lambda layer: 1 / 0)

@@ -11,7 +11,7 @@ import pytest
 
 from course_utils.config import get_config
 from course_utils.data import Question, eval_questions, load_documents
-from course_utils.exercises import solution_path
+from course_utils.exercises import passed, solution_path
 from course_utils.exercises.rag_loop import check_parse_citations, check_stale_rate
 from course_utils.rag import (RagPipeline, build_rag, check_question, citation_correct, failure_kind, first_line,
                               looks_like_instruction, make_answer, mark_sentences, parse_citations, score_results,
@@ -160,10 +160,11 @@ def test_parse_citations_check(capsys):
     solved = runpy.run_path(str(solution_path("03_parse_citations")),
                             init_globals={"check_parse_citations": check_parse_citations})
     assert "Correct" in capsys.readouterr().out  # the solution file runs its own check
-    assert check_parse_citations(solved["my_parse_citations"])
-    assert not check_parse_citations(lambda text: [])
-    assert not check_parse_citations(lambda text: [int(c) for c in text if c.isdigit()])  # digits are not citations
-    assert not check_parse_citations(lambda text: 1 / 0)  # a crash is "not yet", not an error
+    assert passed(check_parse_citations, solved["my_parse_citations"])
+    assert not passed(check_parse_citations, lambda text: [])
+    # digits are not citations
+    assert not passed(check_parse_citations, lambda text: [int(c) for c in text if c.isdigit()])
+    assert not passed(check_parse_citations, lambda text: 1 / 0)  # a crash is "not yet", not an error
     assert "Hint" in capsys.readouterr().out
 
 
@@ -174,11 +175,11 @@ def test_stale_rate_check(capsys):
     solved = runpy.run_path(str(solution_path("03_stale_rate")), init_globals={
         "before": results, "update_questions": questions, "check_stale_rate": check_stale_rate})
     assert solved["stale_rate"] == pytest.approx(4 / len(questions))
-    assert check_stale_rate(solved["stale_rate"], results, questions)
-    assert not check_stale_rate(100 * solved["stale_rate"], results, questions)  # a percentage, not a share
-    assert not check_stale_rate(1 - solved["stale_rate"], results, questions)
-    assert not check_stale_rate(None, results, questions)
-    assert not check_stale_rate("some", results, questions)
+    assert passed(check_stale_rate, solved["stale_rate"], results, questions)
+    assert not passed(check_stale_rate, 100 * solved["stale_rate"], results, questions)  # a percentage, not a share
+    assert not passed(check_stale_rate, 1 - solved["stale_rate"], results, questions)
+    assert not passed(check_stale_rate, None, results, questions)
+    assert not passed(check_stale_rate, "some", results, questions)
     assert "Hint" in capsys.readouterr().out
 
 

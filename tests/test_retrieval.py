@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from course_utils.data import load_documents
-from course_utils.exercises import solution_path
+from course_utils.exercises import passed, solution_path
 from course_utils.exercises.retriever import check_bm25_term, check_rrf
 from course_utils.retrieval import (HYBRID_DEPTH, RETRIEVER_KINDS, bm25_scores, build_retriever,
                                     chunk_documents, indexed_text, rrf_fuse, tokenize)
@@ -279,15 +279,15 @@ def _solution(name, function):
 
 
 def test_bm25_term_check_accepts_the_solution_and_rejects_wrong_answers():
-    assert check_bm25_term(_solution("01_bm25_term", "bm25_term"))
-    assert not check_bm25_term(lambda tf, df, dl, avg, n: 0.0)  # the notebook's placeholder
-    assert not check_bm25_term(lambda tf, df, dl, avg, n: tf)  # forgot idf and saturation
-    assert not check_bm25_term(lambda *args: 1 / 0)
+    assert passed(check_bm25_term, _solution("01_bm25_term", "bm25_term"))
+    assert not passed(check_bm25_term, lambda tf, df, dl, avg, n: 0.0)  # the notebook's placeholder
+    assert not passed(check_bm25_term, lambda tf, df, dl, avg, n: tf)  # forgot idf and saturation
+    assert not passed(check_bm25_term, lambda *args: 1 / 0)
 
 
 def test_rrf_check_accepts_the_solution_and_rejects_wrong_answers():
-    assert check_rrf(_solution("01_rrf", "rrf"))
-    assert not check_rrf(lambda rankings: [])  # the notebook's placeholder
-    assert not check_rrf(lambda rankings: rrf_fuse(rankings, k=61))  # ranks counted from 1
-    assert not check_rrf(lambda rankings: rrf_fuse(rankings)[::-1])  # worst first
-    assert not check_rrf(lambda rankings: None)
+    assert passed(check_rrf, _solution("01_rrf", "rrf"))
+    assert not passed(check_rrf, lambda rankings: [])  # the notebook's placeholder
+    assert not passed(check_rrf, lambda rankings: rrf_fuse(rankings, k=61))  # ranks counted from 1
+    assert not passed(check_rrf, lambda rankings: rrf_fuse(rankings)[::-1])  # worst first
+    assert not passed(check_rrf, lambda rankings: None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ..claims import FASTER_RATIO, NUANCED, REFUTED, SAME_SPEED_RATIO, SUPPORTED
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 # (fine-tune p50, RAG p50): clearly faster, on each side of both thresholds, equal, and slower.
 _LATENCY_CASES = [(0.2, 0.9), (0.4, 0.4 * FASTER_RATIO + 1e-6), (0.4, 0.4 * FASTER_RATIO - 1e-3),
@@ -21,17 +21,21 @@ def latency_verdict(p50_finetune: float, p50_rag: float) -> str:
     return SUPPORTED if ratio >= FASTER_RATIO else REFUTED if ratio < SAME_SPEED_RATIO else NUANCED
 
 
-def check_latency_verdict(fn) -> bool:
+@exercise_check
+def check_latency_verdict(fn) -> Verdict:
     """Exercise 1: ``fn(p50_finetune, p50_rag)`` gives the verdict of "fine-tuned models answer faster"."""
     try:
-        wrong = [(ft, rag) for ft, rag in _LATENCY_CASES if fn(ft, rag) != latency_verdict(ft, rag)]
+        # The learner's function is called once per case: its answers are kept for the hint.
+        said = [(ft, rag, fn(ft, rag)) for ft, rag in _LATENCY_CASES]
+        wrong = [(ft, rag, answer) for ft, rag, answer in said if answer != latency_verdict(ft, rag)]
     except Exception as err:  # the learner's code failing is an answer, not a crash
         return verdict(False, "", f"your function raised {type(err).__name__}: {err}")
     hint = (f"compute ratio = p50_rag / p50_finetune; return 'supported' if ratio >= {FASTER_RATIO}, "
             f"'refuted' if ratio < {SAME_SPEED_RATIO}, else 'nuanced'.")
     if wrong:
-        ft, rag = wrong[0]
-        hint = f"for p50_finetune={ft}, p50_rag={rag:.4f} you said {fn(ft, rag)!r}, not {latency_verdict(ft, rag)!r}. " + hint
+        ft, rag, answer = wrong[0]
+        hint = (f"for p50_finetune={ft}, p50_rag={rag:.4f} you said {answer!r}, "
+                f"not {latency_verdict(ft, rag)!r}. " + hint)
     return verdict(not wrong, "your rule gives the same verdict as the claims lab on every case, thresholds included.",
                    hint)
 
@@ -42,7 +46,8 @@ def break_even_queries(training_seconds: float, p50_finetune: float, p50_rag: fl
     return training_seconds / saved if saved > 0 else math.inf
 
 
-def check_break_even(value, measures: dict) -> bool:
+@exercise_check
+def check_break_even(value, measures: dict) -> Verdict:
     """Exercise 2: the break-even number of queries, from the measured training time and medians."""
     expected = break_even_queries(measures["training_seconds"], measures["p50_finetune"], measures["p50_rag"])
     try:

@@ -6,7 +6,7 @@ import math
 from ..data import load_documents, load_questions
 from ..evaluation import token_f1
 from ..generation import build_prompt, count_tokens, gold_context
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 # (prediction, gold answer) pairs that catch the usual slips: case, punctuation,
 # articles, a hyphen, repeated words, partial overlap, no overlap, an empty prediction.
@@ -26,7 +26,8 @@ def _first_train_question():
     return load_questions("train")[0]
 
 
-def check_oracle_prompt(oracle_prompt, tokenizer) -> bool:
+@exercise_check
+def check_oracle_prompt(oracle_prompt, tokenizer) -> Verdict:
     """Exercise 1: ``oracle_prompt(tokenizer, question, document)`` builds the same string as build_prompt."""
     docs = load_documents("v1")
     for q in load_questions("train")[:3]:
@@ -45,7 +46,8 @@ def check_oracle_prompt(oracle_prompt, tokenizer) -> bool:
     return verdict(True, "your prompt is exactly the one the model sees, special tokens and all.", "")
 
 
-def check_token_f1(my_token_f1) -> bool:
+@exercise_check
+def check_token_f1(my_token_f1) -> Verdict:
     """Exercise 2: a hand-written token F1 agrees with SQuAD's on tricky cases."""
     for prediction, gold in F1_CASES:
         expected = token_f1(prediction, [gold])
@@ -61,7 +63,8 @@ def check_token_f1(my_token_f1) -> bool:
     return verdict(True, f"your F1 matches SQuAD's on all {len(F1_CASES)} test cases.", "")
 
 
-def check_context_tokens(n_context_tokens, tokenizer) -> bool:
+@exercise_check
+def check_context_tokens(n_context_tokens, tokenizer) -> Verdict:
     """Exercise 3: how many more tokens has the first training question's oracle prompt than its closed-book one?"""
     q = _first_train_question()
     with_doc = build_prompt(tokenizer, q.question, gold_context(q, load_documents("v1")))

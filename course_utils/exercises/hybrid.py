@@ -8,7 +8,7 @@ import math
 
 from ..hybrid import cite
 from ..retrieval import Hit
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 _HITS = [Hit(1, "quibit-x2-pro", "Quibit X2 Pro", "The Quibit X2 Pro is assembled in Lima.", 0.0, "quibit-x2-pro#1"),
          Hit(2, "quibit-x2", "Quibit X2", "The Quibit X2 is assembled in Porto.", 0.0, "quibit-x2#1"),
@@ -24,7 +24,8 @@ def raft_target(answer: str, hits, oracle_id: str) -> str:
     return cite(answer, number)
 
 
-def check_raft_target(fn) -> bool:
+@exercise_check
+def check_raft_target(fn) -> Verdict:
     """Exercise 1: ``fn(answer, hits, oracle_id)`` is the answer a RAFT example trains on."""
     try:
         ok = all(fn(a, list(h), o) == raft_target(a, h, o) for a, h, o in _TARGET_CASES)
@@ -40,7 +41,8 @@ def hybrid_gain(table, hybrid: str, parent: str) -> dict:
     return {split: float(table.loc[hybrid, split] - table.loc[parent, split]) for split in table.columns}
 
 
-def check_hybrid_gain(gain, table, hybrid: str = "RAFT", parent: str = "RAG") -> bool:
+@exercise_check
+def check_hybrid_gain(gain, table, hybrid: str = "RAFT", parent: str = "RAG") -> Verdict:
     """Exercise 2: {split: hybrid's score minus the parent's score} from the approach × split table."""
     expected = hybrid_gain(table, hybrid, parent)
     try:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..lora import LoRALinear, lora_param_count
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 
 def lora_params_of(model, r: int, targets=("q_proj", "v_proj")) -> int:
@@ -18,7 +18,8 @@ def lora_params_of(model, r: int, targets=("q_proj", "v_proj")) -> int:
                if isinstance(m, nn.Linear) and name.rsplit(".", 1)[-1] in targets)
 
 
-def check_lora_params(answer, model, r: int = 4) -> bool:
+@exercise_check
+def check_lora_params(answer, model, r: int = 4) -> Verdict:
     """Exercise 1: the LoRA parameters of rank ``r`` on q_proj and v_proj of every layer."""
     expected = lora_params_of(model, r)
     ok = isinstance(answer, int) and not isinstance(answer, bool) and answer == expected
@@ -37,7 +38,8 @@ def _probe_layer(seed: int = 0) -> LoRALinear:
     return layer
 
 
-def check_merge(fn) -> bool:
+@exercise_check
+def check_merge(fn) -> Verdict:
     """Exercise 2: ``fn(layer)`` returns the merged weight, so that one plain matmul replaces both paths."""
     layer = _probe_layer()
     x = torch.randn(3, 6, generator=torch.Generator().manual_seed(1))

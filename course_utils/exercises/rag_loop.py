@@ -8,7 +8,7 @@ from statistics import mean
 
 from ..evaluation import contains_answer
 from ..rag import parse_citations
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 # Answers as the model writes them: one citation, several, repeated, none, and one cut off.
 _CITATION_CASES = [
@@ -22,7 +22,8 @@ _CITATION_CASES = [
 ]
 
 
-def check_parse_citations(fn) -> bool:
+@exercise_check
+def check_parse_citations(fn) -> Verdict:
     """Exercise 1: ``fn(answer)`` lists the cited source numbers, in order, without repeats."""
     try:
         ok = all(list(fn(text)) == parse_citations(text) for text in _CITATION_CASES)
@@ -37,7 +38,8 @@ def stale_rate(results, questions) -> float:
     return mean(contains_answer(r.answer, q.stale_answers) for r, q in zip(results, questions, strict=True))
 
 
-def check_stale_rate(value, results, questions) -> bool:
+@exercise_check
+def check_stale_rate(value, results, questions) -> Verdict:
     """Exercise 2: the share of answers, over the v1 index, that contain the old (v1) value."""
     expected = stale_rate(results, questions)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..retrieval import rrf_fuse
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 # (tf, df, doc_len, avg_doc_len, n_docs): common and rare words, short and long chunks.
 _BM25_CASES = [(1, 1, 10, 10, 16), (3, 2, 25, 12.5, 16), (1, 15, 5, 12.5, 16),
@@ -26,7 +26,8 @@ def _bm25_term(tf, df, doc_len, avg_doc_len, n_docs, k1=1.5, b=0.75):
     return idf * tf / (tf + k1 * (1 - b + b * doc_len / avg_doc_len))
 
 
-def check_bm25_term(fn) -> bool:
+@exercise_check
+def check_bm25_term(fn) -> Verdict:
     """Exercise 1: ``fn(tf, df, doc_len, avg_doc_len, n_docs)`` is one word's BM25 score."""
     try:
         ok = all(math.isclose(float(fn(*case)), _bm25_term(*case), rel_tol=1e-6)
@@ -49,7 +50,8 @@ def _as_scores(result) -> dict[str, float] | None:
     return dict(pairs)
 
 
-def check_rrf(fn) -> bool:
+@exercise_check
+def check_rrf(fn) -> Verdict:
     """Exercise 2: ``fn(rankings)`` fuses ranked lists into (item, score) pairs, best first."""
     try:
         ok = True

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from ..data import load_documents, load_questions
-from . import verdict
+from . import Verdict, exercise_check, verdict
 
 
-def check_paraphrase_count(answer) -> bool:
+@exercise_check
+def check_paraphrase_count(answer) -> Verdict:
     """Exercise 1: how many held-out paraphrase questions does the course have?"""
     expected = len(load_questions("paraphrase"))
     return verdict(answer == expected, f"{expected} paraphrases, four for every fact.",
                    "filter load_questions() by q.split == 'paraphrase' and count them.")
 
 
-def check_changed_documents(answer) -> bool:
+@exercise_check
+def check_changed_documents(answer) -> Verdict:
     """Exercise 2: which doc_ids have a different text in v2 than in v1?"""
     v1 = {d.doc_id: d.text for d in load_documents("v1")}
     expected = {d.doc_id for d in load_documents("v2") if d.text != v1[d.doc_id]}
