@@ -42,7 +42,7 @@ from .config import get_config
 from .data import EVAL_SPLITS, eval_questions, load_documents
 from .evaluation import Estimate, bootstrap
 
-FORMAT = 3  # part of every results fingerprint: bump it when the meaning of a cached row changes
+FORMAT = 4  # part of every results fingerprint: bump it when the meaning of a cached row changes
 TEST_SPLIT = "paraphrase"  # held-out phrasings, never trained or tuned on: what verdicts rest on
 
 
@@ -97,8 +97,6 @@ class EvalSettings:
 
 
 DEFAULT_SETTINGS = EvalSettings()
-# Short prompts take big batches cheaply; prompts with sources hold ~46 kB per token per row (notebook 02).
-CLOSED_BATCH, SOURCES_BATCH = 32, 16
 
 
 def index_version(split: str) -> str:
@@ -155,13 +153,9 @@ def adapted(model, folder):
     if folder is None:
         yield model
         return
-    import warnings
-
     from .finetune import finetuned_model
 
-    with warnings.catch_warnings():  # peft asks transformers a deprecated question; nothing for us to fix
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        peft_model = finetuned_model(model, folder)
+    peft_model = finetuned_model(model, folder)
     try:
         yield peft_model
     finally:
@@ -217,7 +211,7 @@ def answer_closed_book(model, tokenizer, questions, settings: EvalSettings, prog
     from .rag import answers_for
 
     asked = [(q.question, [], build_prompt(tokenizer, q.question)) for q in questions]
-    results = answers_for(model, tokenizer, asked, settings.closed_max_new_tokens, CLOSED_BATCH, progress)
+    results = answers_for(model, tokenizer, asked, settings.closed_max_new_tokens, progress=progress)
     for r in results:
         r.timings["prompt_tokens"] = count_tokens(tokenizer, r.prompt)
     return results
@@ -230,7 +224,7 @@ def answer_with_sources(model, tokenizer, retriever, questions, settings: EvalSe
 
     pipeline = RagPipeline(model, tokenizer, retriever, top_k=settings.top_k,
                            max_new_tokens=settings.rag_max_new_tokens)
-    results = pipeline.ask_many([q.question for q in questions], batch_size=SOURCES_BATCH, progress=progress)
+    results = pipeline.ask_many([q.question for q in questions], progress=progress)
     for r in results:
         r.timings["prompt_tokens"] = count_tokens(tokenizer, r.prompt)
     return results

@@ -138,7 +138,7 @@ def answer_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     span = labels.shape[1] - int(answer[0])  # from the earliest answer token in the batch to the end
     positions = (mask.cumsum(-1) - 1).clamp(min=0)  # what generation uses for left-padded rows
     logits = model(input_ids=batch["input_ids"], attention_mask=mask, position_ids=positions,
-                   logits_to_keep=span + 1).logits[:, :-1]  # the logit at t predicts token t + 1
+                   logits_to_keep=span + 1, use_cache=False).logits[:, :-1]  # the logit at t predicts token t + 1
     return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
                                              labels[:, -span:].reshape(-1), ignore_index=IGNORE)
 
@@ -224,17 +224,21 @@ class TrainResult:
 
 
 def train_adapter(model, tokenizer, pairs, config: TrainConfig = TrainConfig(), checkpoint_dir=None,
-                  progress: bool = True, plot: bool = False, on_epoch_end=None) -> TrainResult:
+                  progress: bool = True, plot: bool = False, on_epoch_end=None, start_from=None) -> TrainResult:
     """Add a fresh LoRA adapter to ``model`` (in place) and train it on ``pairs``; AdamW, constant lr.
 
     With ``checkpoint_dir``, a checkpoint is written after every epoch and a
     run with the same pairs and config resumes from the last one.
     ``on_epoch_end(epoch)`` is called after each checkpoint.
+    ``start_from``: the folder of a trained adapter with the same rank and targets; training
+    continues from its weights instead of a fresh start (how a fine-tune is updated when facts change).
     """
     pairs = check_pairs(pairs)
     set_seed(config.seed)  # LoRA's A matrices start random: same seed, same start
     peft_model = add_lora(model, lora_config(config.r, config.alpha, config.targets, config.dropout, model=model))
     try:
+        if start_from is not None:
+            warm_start(peft_model, start_from)
         return _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot, on_epoch_end)
     except BaseException:
         peft_model.unload()  # leave the caller's model as it was (the checkpoint keeps the progress)
@@ -254,7 +258,7 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
     per_epoch = math.ceil(len(encoded) / config.batch_size)
     curve = LossPlot(config.epochs * per_epoch) if plot else None
     bar = tqdm(total=config.epochs * per_epoch, initial=start * per_epoch, desc="training", unit="step",
-               disable=not progress)
+               disable=not progress, delay=2)
     process, peak, tokens, clock = psutil.Process(), 0, spent_tokens, time.perf_counter() - spent_s
     peft_model.train()
     epochs_run, accuracy = start, None
@@ -294,12 +298,29 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
                        epochs_run, accuracy)
 
 
+def warm_start(peft_model, folder) -> None:
+    """Copy a saved adapter's weights into ``peft_model``'s fresh adapter (same rank and targets)."""
+    from peft import set_peft_model_state_dict
+
+    folder = Path(getattr(folder, "folder", folder))
+    check_adapter_folder(folder, peft_model.get_base_model())
+    fix = "Fix: start from an adapter trained with the same rank and target modules."
+    try:
+        result = set_peft_model_state_dict(peft_model, load_file(folder / "adapter_model.safetensors"))
+    except RuntimeError as err:  # torch refuses weights of another shape (another rank)
+        raise AdapterError(f"The adapter in {folder} does not fit this one: {str(err).splitlines()[0]} {fix}") from None
+    missing = [k for k in result.missing_keys if "lora_" in k]
+    if missing or result.unexpected_keys:
+        raise AdapterError(f"The adapter in {folder} does not fit this one ({len(missing)} weights missing, "
+                           f"{len(result.unexpected_keys)} unexpected). {fix}")
+
+
 def pair_accuracy(model, tokenizer, pairs) -> float:
     """Strict accuracy of ``model`` on its own training pairs (``evaluation.grade``, every known value counted)."""
     from .evaluation import RIGHT, grade, value_domain
     from .generation import generate_batch
 
-    answers = generate_batch(model.eval(), tokenizer, [p for p, _ in pairs], 24, batch_size=32, progress=False,
+    answers = generate_batch(model.eval(), tokenizer, [p for p, _ in pairs], 24, progress=False,
                              one_line=True)
     every_value = value_domain(None)
     return sum(grade(a, [gold], every_value) == RIGHT for a, (_, gold) in zip(answers, pairs)) / len(pairs)
@@ -328,9 +349,11 @@ def adapters_dir() -> Path:
     return get_config().cache_dir / "adapters"
 
 
-def adapter_fingerprint(pairs, config: TrainConfig, base_fp: str) -> str:
-    """Changes whenever the training data, the base model or a setting changes."""
-    return fingerprint(pairs=[list(p) for p in pairs], base=base_fp, config=asdict(config), format=FORMAT)
+def adapter_fingerprint(pairs, config: TrainConfig, base_fp: str, start_from=None) -> str:
+    """Changes whenever the training data, the base model, a setting or the starting adapter changes."""
+    start = Path(getattr(start_from, "folder", start_from)).name if start_from is not None else None
+    return fingerprint(pairs=[list(p) for p in pairs], base=base_fp, config=asdict(config), format=FORMAT,
+                       **({"start_from": start} if start else {}))
 
 
 def _check_name(name: str) -> str:
@@ -340,11 +363,13 @@ def _check_name(name: str) -> str:
 
 
 def get_or_train_adapter(name: str, pairs, config: TrainConfig = TrainConfig(), model=None, tokenizer=None,
-                         progress: bool = True, plot: bool = False, on_epoch_end=None) -> AdapterRun:
+                         progress: bool = True, plot: bool = False, on_epoch_end=None,
+                         start_from=None) -> AdapterRun:
     """The adapter for ``pairs`` and ``config``: reused from the cache, or trained now (and cached).
 
     ``model``: the plain base model to train on; it is returned unchanged (the
     LoRA branches are taken off again). By default a fresh copy is loaded.
+    ``start_from``: an adapter (``AdapterRun`` or folder) to continue from; see ``train_adapter``.
     """
     _check_name(name)
     pairs = check_pairs(pairs)
@@ -352,7 +377,7 @@ def get_or_train_adapter(name: str, pairs, config: TrainConfig = TrainConfig(), 
         from .models import load_generator
 
         model, tokenizer = load_generator()
-    stamp = adapter_fingerprint(pairs, config, base_fingerprint(model))
+    stamp = adapter_fingerprint(pairs, config, base_fingerprint(model), start_from)
     folder = adapters_dir() / f"{name}-{stamp}"
     if is_fresh(folder, stamp):
         try:
@@ -364,15 +389,17 @@ def get_or_train_adapter(name: str, pairs, config: TrainConfig = TrainConfig(), 
             print(f"the cached adapter {folder.name} is unusable ({err.__class__.__name__}); training it again")
     length = (f"until {config.until_accuracy:.0%} of them are right (at most {config.epochs} epochs)"
               if config.until_accuracy is not None else f"{config.epochs} epochs")
+    start = f", starting from {Path(getattr(start_from, 'folder', start_from)).name}" if start_from else ""
     print(f"training adapter {folder.name}: {len(pairs)} pairs, {length}, "
-          f"r={config.r}, targets={config.targets}")
+          f"r={config.r}, targets={config.targets}{start}")
     partial = folder.with_name(f".{folder.name}-partial")  # the checkpoints live here until training ends
-    result = train_adapter(model, tokenizer, pairs, config, partial, progress, plot, on_epoch_end)
+    result = train_adapter(model, tokenizer, pairs, config, partial, progress, plot, on_epoch_end, start_from)
     info = {"history": result.history, "seconds": result.seconds, "tokens": result.tokens,
             "tokens_per_second": result.tokens_per_second, "peak_rss_mb": result.peak_rss_mb,
             "resumed_after_epoch": result.start_epoch, "pairs": len(pairs), "config": asdict(config),
             "epochs_run": result.epochs_run, "train_accuracy": result.train_accuracy,
-            "trainable": trainable_share(result.model)[0]}
+            "trainable": trainable_share(result.model)[0],
+            "start_from": Path(getattr(start_from, "folder", start_from)).name if start_from else None}
     try:
         with atomic_folder(folder, stamp) as tmp:
             save_adapter(result.model, tmp)
@@ -423,15 +450,21 @@ def closed_book_adapter(model=None, tokenizer=None, version: str = "v1", extra_p
     ``answer_closed_book``. ``model`` is the plain base model (loaded if
     None); it is left unchanged. Use ``finetuned_model(model, run.folder)``
     to answer with the adapter.
+
+    A later version is an update, as a team would make it when facts change:
+    training continues from the v1 adapter (trained first if missing) on the
+    new facts, until it knows them, rather than starting from nothing.
     """
     questions = closed_book_questions(version, extra_phrasings, fact_ids)
     if model is None or tokenizer is None:
         from .models import load_generator
 
         model, tokenizer = load_generator()
+    start_from = None if version == "v1" else closed_book_adapter(model, tokenizer, "v1", extra_phrasings, config,
+                                                                   progress, fact_ids=fact_ids)
     name = f"closed-book-{version}-x{extra_phrasings}" + (f"-{len(set(fact_ids))}facts" if fact_ids else "")
     return get_or_train_adapter(name, qa_pairs(tokenizer, questions), config, model, tokenizer,
-                                progress, plot, on_epoch_end)
+                                progress, plot, on_epoch_end, start_from)
 
 
 # The paraphrase sweep of notebook 04, also read by notebook 06: a few facts, so that three adapters stay cheap.
@@ -469,13 +502,12 @@ def finetuned_model(model, folder):
     return load_adapter(model, getattr(folder, "folder", folder))
 
 
-def answer_closed_book(model, tokenizer, questions, max_new_tokens: int = 16, batch_size: int = 16,
-                       progress: bool = True) -> list[str]:
+def answer_closed_book(model, tokenizer, questions, max_new_tokens: int = 16, progress: bool = True) -> list[str]:
     """Greedy closed-book answers, with the very prompt the adapters were trained on (``qa_pairs``)."""
     from .generation import build_prompt, generate_batch
 
     prompts = [build_prompt(tokenizer, q.question) for q in questions]
-    return generate_batch(model, tokenizer, prompts, max_new_tokens, batch_size, progress)
+    return generate_batch(model, tokenizer, prompts, max_new_tokens, progress=progress)
 
 
 def split_scores(answers, questions) -> dict:

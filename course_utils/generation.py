@@ -103,8 +103,31 @@ def cut_off(tokenizer, ids: list[int], max_new_tokens: int, stop: set[int]) -> b
     return "\n" not in tokenizer.decode(ids, skip_special_tokens=True).strip(" ")
 
 
+# Prompt tokens per batch, padding included. A prefill of ~4,000 tokens already runs the matmuls near their peak
+# rate on a CPU, and the keys and values of a batch this size stay near 0.2 GB (~46 kB per token).
+BATCH_TOKENS = 4096
+BATCH_ROWS = 64  # the most rows per batch; short prompts fill it, long ones stop at BATCH_TOKENS
+
+
+def length_batches(lengths: list[int], batch_size: int, max_tokens: int = BATCH_TOKENS) -> list[tuple[int, list[int]]]:
+    """Prompt indices grouped into batches: similar lengths together, at most ``batch_size`` rows and
+    ``max_tokens`` padded prompt tokens each (a longer prompt still gets a batch of its own).
+
+    Returns ``(position of the batch's first prompt in length order, indices)`` pairs.
+    """
+    order, batches, start = sorted(range(len(lengths)), key=lambda i: lengths[i]), [], 0
+    while start < len(order):
+        end = start + 1
+        # Sorted by length, so the newest row is the longest: the batch is (rows) x (its length) tokens.
+        while end < len(order) and end - start < batch_size and (end + 1 - start) * lengths[order[end]] <= max_tokens:
+            end += 1
+        batches.append((start, order[start:end]))
+        start = end
+    return batches
+
+
 @torch.inference_mode()
-def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = 16,
+def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = BATCH_ROWS,
                  progress: bool = True, seed: int | None = None, one_line: bool = False,
                  **sampling) -> list[list[int]]:
     """The new token ids of every prompt, cut after the first end-of-turn token.
@@ -122,11 +145,9 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
         raise ValueError("Batched generation needs tokenizer.padding_side == 'left'. Fix: load the model with "
                          "course_utils.models.load_generator(), or set tokenizer.padding_side = 'left'.")
     lengths = [len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]] if prompts else []
-    order = sorted(range(len(prompts)), key=lambda i: lengths[i])
     stop, result = eos_and_pad_ids(model, tokenizer), [None] * len(prompts)
-    batches = range(0, len(prompts), batch_size)
-    for start in tqdm(batches, desc="generating", unit="batch", disable=not progress or len(batches) < 2):
-        rows = order[start:start + batch_size]
+    batches = length_batches(lengths, batch_size)
+    for start, rows in tqdm(batches, desc="generating", unit="batch", disable=not progress or len(batches) < 2, delay=2):
         batch = tokenizer([prompts[i] for i in rows], return_tensors="pt", padding=True, add_special_tokens=False)
         if seed is not None:  # sampling draws from torch's generator: seed it for repeatable samples
             torch.manual_seed(seed + start)
@@ -138,7 +159,7 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
     return result
 
 
-def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = 16,
+def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = BATCH_ROWS,
                    progress: bool = True, seed: int | None = None, one_line: bool = False, **sampling) -> list[str]:
     """Greedy (or sampled, with ``sampling``) answers for many prompts; see ``generate_ids``."""
     ids = generate_ids(model, tokenizer, prompts, max_new_tokens, batch_size, progress, seed, one_line, **sampling)
@@ -171,11 +192,12 @@ def timed_generation(model, tokenizer, prompts: list[str], batch_size: int, max_
 
 
 def answer_questions(model, tokenizer, questions, documents=None, max_new_tokens: int = 24,
-                     system: str | None = SYSTEM_PROMPT, batch_size: int = 16, progress: bool = True) -> list[str]:
+                     system: str | None = SYSTEM_PROMPT, batch_size: int = BATCH_ROWS,
+                     progress: bool = True) -> list[str]:
     """Greedy answers: closed-book, or, given ``documents``, with each question's gold document as context.
 
-    Larger batches are a little faster, but every row keeps ~46 kB of keys and values per token:
-    32 prompts with a document already hold ~0.3 GB, which a 2 GB notebook cannot spare.
+    Batches are capped by rows and by prompt tokens (``length_batches``): every row keeps ~46 kB of keys
+    and values per token, so long prompts with a document get fewer rows.
     """
     prompts = [build_prompt(tokenizer, q.question, gold_context(q, documents) if documents else None, system)
                for q in questions]

@@ -218,23 +218,12 @@ def remove_adapter(pipeline_or_model):
 
 # ------------------------------------------------------------------------------- answering given sources
 
-def answer_examples(model, tokenizer, examples, max_new_tokens: int = 20, batch_size: int = 16,
-                    progress: bool = True):
+def answer_examples(model, tokenizer, examples, max_new_tokens: int = 20, progress: bool = True):
     """Answer prompts built with fixed sources (e.g. oracle + k distractors); ``RagAnswer`` s, scorable."""
     from .generation import generate_batch
 
-    raws = generate_batch(model, tokenizer, [e.prompt for e in examples], max_new_tokens, batch_size, progress)
+    raws = generate_batch(model, tokenizer, [e.prompt for e in examples], max_new_tokens, progress=progress)
     return [make_answer(e.question.question, raw, e.hits, e.prompt) for e, raw in zip(examples, raws)]
-
-
-def closed_book_answers(model, tokenizer, questions, max_new_tokens: int = 20, batch_size: int = 16,
-                        progress: bool = True):
-    """Closed-book answers as ``RagAnswer`` s with no sources, so ``score_results`` scores them like RAG's."""
-    from .generation import build_prompt, generate_batch
-
-    prompts = [build_prompt(tokenizer, q.question) for q in questions]
-    raws = generate_batch(model, tokenizer, prompts, max_new_tokens, batch_size, progress)
-    return [make_answer(q.question, raw, [], p) for q, raw, p in zip(questions, raws, prompts)]
 
 
 # ------------------------------------------------------------------------------- comparing approaches

@@ -26,8 +26,8 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from .evaluation import ABSTAINED, RIGHT, WRONG, contains_answer, exact_match, grade_question, token_f1
-from .generation import (SYSTEM_PROMPT, as_llamaindex_llm, chat_prompt, count_tokens, cut_off, eos_and_pad_ids,
-                         generate_ids)
+from .generation import (BATCH_ROWS, SYSTEM_PROMPT, as_llamaindex_llm, chat_prompt, count_tokens, cut_off,
+                         eos_and_pad_ids, generate_ids)
 from .retrieval import Hit, build_retriever
 
 # --------------------------------------------------------------------------- the prompt
@@ -184,7 +184,7 @@ def timed_generate(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple[
     return tokenizer.decode(new, skip_special_tokens=True).strip(), first - start, end - first
 
 
-def answers_for(model, tokenizer, asked, max_new_tokens: int, batch_size: int = 16, progress: bool = True):
+def answers_for(model, tokenizer, asked, max_new_tokens: int, batch_size: int = BATCH_ROWS, progress: bool = True):
     """RagAnswers for (question, hits, prompt) triples, generated in batches, one line each.
 
     Each answer records whether the token cap cut it off (``timings["cut_off"]``):
@@ -283,7 +283,7 @@ class RagPipeline:
                    "total": time.perf_counter() - start, "prompt_tokens": count_tokens(self.tokenizer, prompt)}
         return make_answer(question, raw, hits, prompt, timings)
 
-    def ask_many(self, questions: list[str], batch_size: int = 16, progress: bool = True) -> list[RagAnswer]:
+    def ask_many(self, questions: list[str], batch_size: int = BATCH_ROWS, progress: bool = True) -> list[RagAnswer]:
         """Many questions at once: one embedding batch, then batched greedy generation."""
         questions = [check_question(q) for q in questions]
         fetched = self.retriever.retrieve_many(questions) if questions else []

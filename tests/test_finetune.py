@@ -110,6 +110,32 @@ def test_training_changes_only_lora_and_leaves_the_base_as_it_was(tokenizer):
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_training_can_continue_from_a_saved_adapter(tokenizer, cache):
+    from safetensors.torch import load_file
+
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    first = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False)
+    saved = load_file(first.folder / "adapter_model.safetensors")
+    # with a learning rate too small to move them, the weights it starts from are the saved ones, not fresh ones
+    still = TrainConfig(r=2, alpha=4, epochs=1, batch_size=2, lr=1e-12)
+    warm = train_adapter(model, tokenizer, pairs, still, progress=False, start_from=first)
+    weights = {k: v for k, v in warm.model.state_dict().items() if "lora_" in k}
+    assert len(weights) == len(saved) > 0
+    assert all(torch.allclose(v, saved[k.replace(".default", "")], atol=1e-6) for k, v in weights.items())
+    warm.model.unload()
+    cold = train_adapter(model, tokenizer, pairs, still, progress=False)
+    assert not all(torch.allclose(v, saved[k.replace(".default", "")], atol=1e-6)
+                   for k, v in cold.model.state_dict().items() if "lora_" in k)
+    cold.model.unload()
+    # continuing is part of the cache key, and an adapter of another shape is refused with a fix
+    cont = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False, start_from=first)
+    assert cont.folder != first.folder and cont.info["start_from"] == first.folder.name
+    with pytest.raises(finetune.AdapterError, match="same rank"):
+        train_adapter(model, tokenizer, pairs, TrainConfig(r=4, alpha=4, epochs=1, batch_size=2), progress=False,
+                      start_from=first)
+    assert not hasattr(model, "peft_config")
+
+
 def test_cache_reuses_same_settings_and_retrains_changed_ones(tokenizer, cache, capsys):
     model, pairs = tiny_llama(), few_pairs(tokenizer)
     first = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False)
@@ -210,6 +236,10 @@ def test_closed_book_adapter_and_finetuned_model(tokenizer, cache):
     run = closed_book_adapter(model, tokenizer, version="v2", extra_phrasings=1, config=TINY, progress=False,
                               fact_ids=facts)
     assert run.info["pairs"] == 4 and "closed-book-v2-x1" in run.folder.name
+    # the v2 adapter is an update: it continued from the v1 adapter on the same facts, trained on the way
+    v1 = closed_book_adapter(model, tokenizer, version="v1", extra_phrasings=1, config=TINY, progress=False,
+                             fact_ids=facts)
+    assert v1.reused and run.info["start_from"] == v1.folder.name and v1.info["start_from"] is None
     ft = finetuned_model(model, run.folder)
     answers = finetune.answer_closed_book(ft, tokenizer, closed_book_questions("v1")[:2], max_new_tokens=3,
                                           progress=False)

@@ -6,10 +6,10 @@ import pytest
 from course_utils.data import load_documents, load_questions
 from course_utils.evaluation import contains_answer
 from course_utils.exercises import generator as exercises
-from course_utils.exercises import solution_path
+from course_utils.exercises import passed, solution_path
 from course_utils.generation import (
     SYSTEM_PROMPT, answer_questions, as_llamaindex_llm, build_prompt, chat_prompt, count_tokens, generate,
-    generate_batch, generate_ids, gold_context, next_token_probs, sampling_settings, system_turn,
+    generate_batch, generate_ids, gold_context, length_batches, next_token_probs, sampling_settings, system_turn,
     timed_generation, tokens_of,
 )
 from course_utils.widgets.generation import find_context, playground_view, prompt_playground
@@ -87,6 +87,20 @@ def test_batched_greedy_equals_one_at_a_time(generator):
     assert batched == single
     # and in batches of 4, which sorts prompts by length across batches
     assert generate_batch(model, tokenizer, prompts, max_new_tokens=12, batch_size=4, progress=False) == single
+
+
+def test_length_batches_cap_rows_and_padded_tokens():
+    lengths = [100, 10, 50, 10, 300, 12, 11, 49]
+    batches = length_batches(lengths, batch_size=3, max_tokens=150)
+    rows = [i for _, batch in batches for i in batch]
+    assert sorted(rows) == list(range(len(lengths)))  # every prompt once
+    assert [lengths[i] for i in rows] == sorted(lengths)  # similar lengths share a batch
+    for start, batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 150
+        assert rows[start] == batch[0]  # start is the batch's place in length order
+    assert [len(b) for _, b in batches] == [3, 3, 1, 1]  # 10,10,11 | 12,49,50 (3 x 50 = 150) | 100 | 300
+    assert length_batches([], 4) == []
 
 
 def test_right_padding_is_refused_with_a_fix(generator):
@@ -207,7 +221,7 @@ def test_exercise_checks(generator, name, check, wrong, capsys):
     run = getattr(exercises, check)
 
     def call(value):
-        return run(value, tokenizer) if needs_tokenizer else run(value)
+        return passed(run, value, tokenizer) if needs_tokenizer else passed(run, value)
 
     assert call(solved[answer])
     assert not call(wrong)
@@ -216,8 +230,8 @@ def test_exercise_checks(generator, name, check, wrong, capsys):
 
 def test_exercise_checks_survive_unsolved_and_broken_code(generator):
     _, tokenizer = generator
-    assert not exercises.check_oracle_prompt(lambda tokenizer, question, document: "", tokenizer)
-    assert not exercises.check_oracle_prompt(lambda *args: 1 / 0, tokenizer)
-    assert not exercises.check_token_f1(lambda prediction, gold: 0.0)
-    assert not exercises.check_token_f1(lambda prediction, gold: None)
-    assert not exercises.check_context_tokens(None, tokenizer)
+    assert not passed(exercises.check_oracle_prompt, lambda tokenizer, question, document: "", tokenizer)
+    assert not passed(exercises.check_oracle_prompt, lambda *args: 1 / 0, tokenizer)
+    assert not passed(exercises.check_token_f1, lambda prediction, gold: 0.0)
+    assert not passed(exercises.check_token_f1, lambda prediction, gold: None)
+    assert not passed(exercises.check_context_tokens, None, tokenizer)
