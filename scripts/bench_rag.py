@@ -51,6 +51,35 @@ def latency(rag, questions: list[str]) -> dict:
             "median_prompt_tokens": median(t["prompt_tokens"] for t in timings)}
 
 
+def limits(model, tokenizer, speed: dict) -> dict:
+    """Each speed figure as a share of the limit it runs against on this machine.
+
+    * decode, one query at a time: every new token reads all the weights once, so tokens/s is bounded by
+      memory bandwidth / model bytes;
+    * prefill: a matmul-bound pass of ~2 x parameters FLOPs per prompt token, bounded by the measured
+      matmul rate of the precision in use.
+    """
+    from course_utils.generation import chat_prompt, timed_generation
+    from course_utils.machine import matmul_gflops, memory_bandwidth_gbs
+
+    dtype = next(model.parameters()).dtype
+    params = sum(p.numel() for p in model.parameters())
+    model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    bandwidth, gflops = memory_bandwidth_gbs(), matmul_gflops(dtype)
+    prompt = chat_prompt(tokenizer, "Write a long story about a lighthouse keeper.")
+    timed_generation(model, tokenizer, [prompt], batch_size=1, max_new_tokens=4)  # warm-up
+    run = timed_generation(model, tokenizer, [prompt], batch_size=1, max_new_tokens=64)
+    decode_bound = bandwidth * 1e9 / model_bytes
+    prefill_gflops = 2 * params * speed["median_prompt_tokens"] / speed["median_s"]["prefill"] / 1e9
+    return {"dtype": str(dtype).removeprefix("torch."), "parameters": params, "model_mb": round(model_bytes / 2**20),
+            "memory_bandwidth_gbs": round(bandwidth, 1), "matmul_gflops": round(gflops, 1),
+            "decode_tokens_per_s_one_stream": round(run.tokens_per_second, 1),
+            "decode_bound_tokens_per_s": round(decode_bound, 1),
+            "decode_share_of_bound": round(run.tokens_per_second / decode_bound, 3),
+            "prefill_gflops": round(prefill_gflops, 1),
+            "prefill_share_of_matmul_rate": round(prefill_gflops / gflops, 3)}
+
+
 def reindex_seconds(model, tokenizer, documents, repeat: int = 3) -> tuple[float, object]:
     """Median time to build a fresh hybrid index over ``documents`` (the embedder is already loaded)."""
     times, rag = [], None
@@ -95,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     timed = [q.question for q in load_questions("paraphrase")[: args.latency_questions]]
     speed = latency(rag_v1, timed)
     print(f"RAG query: p50 {speed['p50_s']:.2f} s, p95 {speed['p95_s']:.2f} s; medians {speed['median_s']}")
+    bounds = limits(model, tokenizer, speed)
+    print(f"decode {bounds['decode_tokens_per_s_one_stream']} tokens/s = {bounds['decode_share_of_bound']:.0%} of the "
+          f"bandwidth bound ({bounds['decode_bound_tokens_per_s']}); prefill {bounds['prefill_gflops']} GFLOP/s = "
+          f"{bounds['prefill_share_of_matmul_rate']:.0%} of the matmul rate ({bounds['matmul_gflops']})")
 
     # Every split in full; the update questions go to the v2 index (and to v1, for the stale rate).
     splits = {split: load_questions(split) for split in EVAL_SPLITS}
@@ -128,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                      "max_new_tokens": rag_v1.max_new_tokens, "decoding": "greedy",
                      "latency_questions": f"first {len(timed)} paraphrase questions, one at a time"},
         "latency": speed,
+        "limits": bounds,
         "reindex_v1_to_v2_s": round(reindex_s, 3),
         "evaluation_s": round(eval_s, 1),
         "full_splits": quality(rows),

@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from course_utils import kit  # noqa: E402
 from course_utils.artifacts import write_text_atomic  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -47,8 +48,7 @@ MARKERS = re.compile(r"<!-- figures:([a-z0-9-]+):start -->(.*?)<!-- figures:\1:e
 ANY_MARKER = re.compile(r"<!-- figures:([a-z0-9-]+):(start|end) -->")
 
 # --- Planning assumptions (stated in the generated tables) -------------------
-READING_WORDS_PER_MIN = 100  # careful reading of explanation next to code and output
-MINUTES_PER_EXERCISE = 5     # one exercise: read, try, check, perhaps look at the hint
+# Learner time (reading, code, exercises) follows the one rule of course_utils.kit, which notebooks print too.
 DEMO_READING_SHARE = 0.5     # a demo talks through about half of what learners would read
 MEMORY_HEADROOM = 1.5        # on top of the largest kernel peak: Jupyter server, terminal, spikes
 KERNELS_IN_LIMIT = 2         # the limit leaves room for a second kernel left running
@@ -123,8 +123,9 @@ def notebook_stats(folder: Path | None = None) -> dict[str, dict]:
         title = markdown[0].strip().splitlines()[0].lstrip("# ").strip() if markdown and markdown[0].strip() \
             else path.stem
         title = re.sub(r"^\d+\s*[·.:-]\s*", "", title)  # "00 · Welcome" -> "Welcome"
-        exercises = set(re.findall(r"(?:\*\*|#+[ \t]*)Exercise[ \t]+(\d+)", text))
-        stats[path.name] = {"title": title, "words": len(text.split()), "exercises": len(exercises)}
+        counts = kit.notebook_text(path)
+        stats[path.name] = {"title": title, "words": counts["words"], "exercises": counts["exercises"],
+                            "learner_minutes": kit.learner_parts(path)}
     return stats
 
 
@@ -337,22 +338,24 @@ def estimates(figures: dict) -> list[dict]:
     for name, stats in (figures.get("notebooks") or {}).items():
         run_s = seconds.get(name)
         run_min = (run_s or 0) / 60
-        read_min = stats["words"] / READING_WORDS_PER_MIN
-        exercise_min = stats["exercises"] * MINUTES_PER_EXERCISE
+        parts = stats["learner_minutes"]
+        read_min = parts["reading"] + parts["code"]
         rows.append({
             "name": name, "prefix": name[:2], "title": stats["title"], "run_s": run_s, "peak_mb": peaks.get(name),
             "words": stats["words"], "exercises": stats["exercises"],
-            "hands_on": math.ceil(run_min + read_min + exercise_min),
+            "hands_on": math.ceil(run_min + read_min + parts["exercises"]),
             "demo": math.ceil(run_min + read_min * DEMO_READING_SHARE),
         })
     return rows
 
 
 def assumptions_text() -> str:
-    return (f"Assumptions (not measurements): learners read {READING_WORDS_PER_MIN} words of explanation "
-            f"per minute, alongside the code and its output; each exercise takes {MINUTES_PER_EXERCISE} min; "
-            f"a demo talks through {DEMO_READING_SHARE:.0%} of the reading. Hands-on = run time + reading + "
-            "exercises; demo = run time + talk, no exercises. Minutes are rounded up.")
+    return (f"Assumptions (not measurements), the rule of `course_utils/kit.py` that each notebook also prints: "
+            f"learners read {kit.WORDS_PER_MINUTE} words of explanation per minute and take "
+            f"{kit.SECONDS_PER_CODE_LINE} s per line of code; an exercise takes {kit.MINUTES_PER_EXERCISE} min, "
+            f"one that changes an experiment {kit.MINUTES_PER_EXPERIMENT} min; a demo talks through "
+            f"{DEMO_READING_SHARE:.0%} of the reading. Hands-on = run time + reading + exercises; "
+            "demo = run time + talk, no exercises. Minutes are rounded up.")
 
 
 def render_timing(figures: dict) -> str:

@@ -37,8 +37,8 @@ def inside(text: str, name: str) -> str:
 
 def notebook(title: str, words: int, exercises: int) -> dict:
     cells = [{"cell_type": "markdown", "metadata": {}, "source": [f"# {title}\n", "word " * words]}]
-    cells += [{"cell_type": "markdown", "metadata": {}, "source": f"**Exercise {i + 1}.** Do it."}
-              for i in range(exercises)]
+    cells += [{"cell_type": "code", "metadata": {}, "source": f"answer = None\ncheck_thing_{i}(answer)",
+               "outputs": [], "execution_count": None} for i in range(exercises)]
     cells.append({"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None})
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
@@ -119,7 +119,7 @@ def test_tables_quote_the_synthetic_figures_and_their_machines(fake_repo):
     for figure in ("| train | 77 | 12.5% | 37.5% | 0.46 |", "synthetic-generator", "cbbox", "65.4"):
         assert figure in closed
     timing = inside(docs["docs/INSTRUCTORS.md"], "timing")
-    assert "| `00_alpha` | Alpha | 123.4 | 1111 | 312 | 2 |" in timing
+    assert "| `00_alpha` | Alpha | 123.4 | 1111 | 302 | 2 |" in timing  # 300 words + "00" and "Alpha"
     memory = inside(docs["docs/JUPYTERHUB.md"], "memory")
     assert "4321 MB (`01_beta`)" in memory and "2718 MB" in memory and "| 7 |" in memory
     assert "stale text" not in "".join(docs.values())
@@ -130,10 +130,14 @@ def test_estimates_follow_the_measured_run_time_and_the_stated_assumptions(fake_
     write_measurements(root)
     rows = {r["name"]: r for r in qf.estimates(qf.load_figures())}
     beta = rows["01_beta.ipynb"]
-    assert beta["words"] == 708 and beta["exercises"] == 1  # 700 + the title line + one exercise line
-    expected = 456.7 / 60 + 708 / qf.READING_WORDS_PER_MIN + qf.MINUTES_PER_EXERCISE
+    assert beta["words"] == 702 and beta["exercises"] == 1  # 700 + the title line's "01" and "Beta"
+    from course_utils import kit
+
+    code_min = 3 * kit.SECONDS_PER_CODE_LINE / 60  # two lines of the exercise cell, one of the last cell
+    read_min = 702 / kit.WORDS_PER_MINUTE + code_min
+    expected = 456.7 / 60 + read_min + kit.MINUTES_PER_EXERCISE
     assert beta["hands_on"] == math.ceil(expected)  # rounded up
-    expected_demo = 456.7 / 60 + 708 / qf.READING_WORDS_PER_MIN * qf.DEMO_READING_SHARE
+    expected_demo = 456.7 / 60 + read_min * qf.DEMO_READING_SHARE
     assert beta["demo"] == math.ceil(expected_demo)
 
 
@@ -210,7 +214,8 @@ def test_budget_option_quotes_another_timings_file(fake_repo):
 def test_a_plan_over_its_slot_demotes_the_least_essential_notebooks(fake_repo):
     qf, _ = fake_repo
     names = [f"0{i}_nb.ipynb" for i in range(7)]
-    figures = {"notebooks": {n: {"title": n, "words": 2000, "exercises": 3} for n in names},
+    parts = {"reading": 20.0, "code": 10.0, "exercises": 36.0}
+    figures = {"notebooks": {n: {"title": n, "words": 2000, "exercises": 3, "learner_minutes": parts} for n in names},
                "budget": {"machine": "m", "seconds": {n: 300.0 for n in names}, "peak_rss_mb": {}}}
     for key, plan in qf.PLANS.items():
         segments, total = qf.plan_segments(figures, plan)
@@ -225,7 +230,8 @@ def test_a_plan_over_its_slot_demotes_the_least_essential_notebooks(fake_repo):
 def test_short_notebooks_all_stay_hands_on(fake_repo):
     qf, _ = fake_repo
     names = [f"0{i}_nb.ipynb" for i in range(3)]
-    figures = {"notebooks": {n: {"title": n, "words": 100, "exercises": 1} for n in names},
+    parts = {"reading": 1.0, "code": 1.0, "exercises": 12.0}
+    figures = {"notebooks": {n: {"title": n, "words": 100, "exercises": 1, "learner_minutes": parts} for n in names},
                "budget": {"machine": "m", "seconds": {n: 10.0 for n in names}, "peak_rss_mb": {}}}
     segments, _ = qf.plan_segments(figures, qf.PLANS["plan-halfday"])
     assert {s["mode"] for s in segments if s["title"].startswith("`")} == {"hands-on"}
