@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,11 +80,12 @@ class EvalSettings:
     """What decides the answers (all of it goes into the cache fingerprint) and how fast they come.
 
     The defaults are the untuned starting point; ``course_utils.tuning`` picks
-    ``top_k`` on the dev split (notebook 03), and the comparison runs with that.
+    each retrieving approach's k on the dev split (notebooks 03 and 05), and the comparison runs with those.
     """
     n: int | None = None  # questions per split: None = the whole split, as every headline figure needs
     retriever: str = "hybrid"
-    top_k: int = 3  # chunks in the prompt
+    top_k: int = 3  # chunks in the prompt: RAG's, and any retrieving approach's without its own below
+    own_top_k: tuple[tuple[str, int], ...] = ()  # (approach, k) chosen for that approach on the dev split
     # Generous caps, so that a cut answer is rare, and the share cut off is reported ("cut off" in the table):
     # answers stop at their first line break, so a high cap costs nothing when the model answers briefly.
     closed_max_new_tokens: int = 32
@@ -92,8 +93,18 @@ class EvalSettings:
     latency_queries: int = 12  # questions timed one at a time, per approach, for p50/p95
 
     def generation(self) -> dict:
-        """The settings that change answers (batch size and latency sample do not)."""
-        return {k: v for k, v in asdict(self).items() if k != "latency_queries"}
+        """The settings that change every approach's answers; k goes in per approach (``k_for``)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("latency_queries", "top_k", "own_top_k")}
+
+    def k_for(self, approach: str) -> int:
+        """Chunks in the prompt of ``approach``: its own k if one was chosen for it, else ``top_k``."""
+        return dict(self.own_top_k).get(approach, self.top_k)
+
+    def with_k(self, approach: str, k: int) -> "EvalSettings":
+        """These settings with ``approach`` reading ``k`` chunks (RAG's k is ``top_k`` itself)."""
+        if approach == "RAG":
+            return replace(self, top_k=k)
+        return replace(self, own_top_k=tuple(sorted({**dict(self.own_top_k), approach: k}.items())))
 
 
 DEFAULT_SETTINGS = EvalSettings()
@@ -217,12 +228,13 @@ def answer_closed_book(model, tokenizer, questions, settings: EvalSettings, prog
     return results
 
 
-def answer_with_sources(model, tokenizer, retriever, questions, settings: EvalSettings, progress: bool = True):
+def answer_with_sources(model, tokenizer, retriever, questions, settings: EvalSettings, progress: bool = True,
+                        top_k: int | None = None):
     """RagAnswer objects from the course's RAG pipeline run on ``model`` (base or adapted), batched."""
     from .generation import count_tokens
     from .rag import RagPipeline
 
-    pipeline = RagPipeline(model, tokenizer, retriever, top_k=settings.top_k,
+    pipeline = RagPipeline(model, tokenizer, retriever, top_k=top_k or settings.top_k,
                            max_new_tokens=settings.rag_max_new_tokens)
     results = pipeline.ask_many([q.question for q in questions], progress=progress)
     for r in results:
@@ -261,7 +273,8 @@ class Workbench:
             if self.settings.retriever != "bm25":
                 default_embedder()  # loaded once, outside the timing: it is not part of indexing
             start = time.perf_counter()
-            self._indexes[key] = build_retriever(self.settings.retriever, documents, top_k=max(self.settings.top_k, 5))
+            most = max([self.settings.top_k, 5] + [k for _, k in self.settings.own_top_k])
+            self._indexes[key] = build_retriever(self.settings.retriever, documents, top_k=most)
             elapsed = time.perf_counter() - start
             self.index_seconds[key] = self.remember("index-seconds", {"documents": key}, lambda: elapsed)
         return self._indexes[key]
@@ -286,6 +299,7 @@ class Workbench:
         return fingerprint(kind=kind, approach=approach.name, adapter=folder.name if folder else None, base=self.base,
                            questions=[(q.qid, q.question, q.answers, q.stale_answers) for q in questions],
                            documents=documents_fingerprint(documents) if approach.retrieval else None,
+                           top_k=self.settings.k_for(approach.name) if approach.retrieval else None,
                            settings=self.settings.generation(), prompts=prompt_settings(), format=FORMAT)
 
     def _path(self, label: str, stamp: str) -> Path:
@@ -309,7 +323,7 @@ class Workbench:
         with adapted(self.model, adapter_folder(approach, self.adapters)) as model:
             if approach.retrieval:
                 return answer_with_sources(model, self.tokenizer, self.index(documents), questions, self.settings,
-                                           progress)
+                                           progress, self.settings.k_for(approach.name))
             return answer_closed_book(model, self.tokenizer, questions, self.settings, progress)
 
     def evaluate(self, approach, questions, documents=None, progress: bool = True):
@@ -360,7 +374,8 @@ class Workbench:
         timings = []
         with adapted(self.model, adapter_folder(approach, self.adapters)) as model:
             if approach.retrieval:
-                pipeline = RagPipeline(model, self.tokenizer, self.index(documents), top_k=self.settings.top_k,
+                pipeline = RagPipeline(model, self.tokenizer, self.index(documents),
+                                       top_k=self.settings.k_for(approach.name),
                                        max_new_tokens=self.settings.rag_max_new_tokens)
                 pipeline.ask(questions[0].question)  # warm-up: the first call pays one-off costs
                 return [pipeline.ask(q.question).timings for q in questions]
@@ -480,7 +495,9 @@ class Comparison:
                  f"strict accuracy on the {n_test} test paraphrases (right value, no other value given), "
                  "95% interval from a bootstrap over facts;",
                  "update = changed facts; unanswerable = share that made a value up; p50 = median seconds per query.",
-                 f"k = {self.settings.top_k} retrieved chunks (chosen on the dev split).", ""]
+                 "chunks in the prompt, each chosen on the dev split: " + ", ".join(
+                     f"{a} k = {self.settings.k_for(a)}" for a in self.approaches if get_approach(a).retrieval)
+                 + ".", ""]
         width = max(len(a) for a in self.approaches)
         for a in self.approaches:
             test, update = self.estimate(a, TEST_SPLIT), self.estimate(a, "update")

@@ -517,6 +517,7 @@ def split_scores(answers, questions) -> dict:
     from .evaluation import abstained, contains_answer, score_answers
 
     row = score_answers(answers, questions)
+    row["n"] = len(questions)  # every question of the split; the scores above count the answerable ones
     row["abstains"] = mean(abstained(a) for a in answers) if answers else float("nan")
     stale = [(a, q.stale_answers) for a, q in zip(answers, questions) if q.stale_answers]
     row["stale"] = mean(contains_answer(a, s) for a, s in stale) if stale else float("nan")

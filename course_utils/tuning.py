@@ -1,35 +1,49 @@
 """Choosing knobs on the dev split, never on the test split (taught in notebook 03, section "choosing k").
 
-Every approach gets its knobs chosen the same way: each candidate is scored on
-the dev questions (held-out phrasings that are not in the test split, plus
-dev unanswerable questions), and the best one is kept. Verdicts then use the
+Every retrieving approach gets its k chosen the same way, with the same
+effort: each candidate k is scored on the same dev questions (one held-out
+phrasing of every fact, not in the test split, plus the dev unanswerable
+questions), and the best is kept. RAG's k is chosen in notebook 03; the
+hybrids', once their adapters exist, in notebook 05. Verdicts then use the
 test split, which no choice has seen. The scores are cached like every other
-evaluation, so notebook 06 reads back what notebook 03 computed.
+evaluation, so notebook 06 reads back what notebooks 03 and 05 computed.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
-from .comparison import DEFAULT_SETTINGS, EvalSettings, Workbench
+from .comparison import DEFAULT_SETTINGS, EvalSettings, Workbench, get_approach
 from .data import DEV_SPLITS, load_documents, load_questions
 
-TOP_K_CHOICES = (1, 2, 3)  # chunks in RAG's prompt; more only lengthens the prompt of a 2,048-token model
+TOP_K_CHOICES = (1, 2, 3)  # chunks in the prompt; more only lengthens the prompt of a 2,048-token model
 
 
 def dev_questions() -> list:
-    """The questions knobs are tuned on: dev phrasings of every fact, and dev unanswerable questions."""
-    return [q for split in DEV_SPLITS for q in load_questions(split)]
+    """The questions knobs are tuned on: the first dev phrasing of every fact, and every dev unanswerable question.
+
+    One phrasing per fact halves the cost of a sweep, which every retrieving approach pays three times.
+    """
+    seen, chosen = set(), []
+    for q in (q for split in DEV_SPLITS for q in load_questions(split)):
+        if q.fact_id is None or q.fact_id not in seen:
+            chosen.append(q)
+            seen.add(q.fact_id)
+    return chosen
 
 
 def sweep_top_k(model, tokenizer, ks=TOP_K_CHOICES, settings: EvalSettings = DEFAULT_SETTINGS,
-                progress: bool = True):
-    """RAG on the dev questions with each ``k``: a DataFrame, one row per k (strict accuracy first)."""
+                progress: bool = True, approach: str = "RAG", adapters: dict | None = None):
+    """``approach`` on the dev questions with each ``k``: a DataFrame, one row per k (strict accuracy first).
+
+    ``adapters``: what the approach needs, e.g. ``{"RAFT": raft_run}`` (RAG needs none).
+    """
     import pandas as pd
 
+    if not get_approach(approach).retrieval:
+        raise ValueError(f"{approach!r} reads no retrieved chunks, so it has no k to choose. "
+                         "Fix: sweep RAG, 'fine-tune + RAG' or RAFT.")
     questions, documents, rows = dev_questions(), load_documents("v1"), []
     for k in ks:
-        bench = Workbench(model, tokenizer, {}, replace(settings, top_k=k))
-        scored = bench.evaluate("RAG", questions, documents, progress)
+        bench = Workbench(model, tokenizer, adapters, settings.with_k(approach, k))
+        scored = bench.evaluate(approach, questions, documents, progress)
         answerable = [r for r in scored if r["strict"] is not None]
         unanswerable = [r for r in scored if r["strict"] is None]
         rows.append({"k": k, "strict (dev)": sum(r["strict"] for r in answerable) / len(answerable),
@@ -46,6 +60,19 @@ def choose_top_k(sweep) -> int:
     return int(min(k for k, score in sweep["strict (dev)"].items() if score == best))
 
 
-def tuned_settings(model, tokenizer, settings: EvalSettings = DEFAULT_SETTINGS, progress: bool = True) -> EvalSettings:
-    """``settings`` with RAG's k chosen on the dev split (cached after the first run)."""
-    return replace(settings, top_k=choose_top_k(sweep_top_k(model, tokenizer, settings=settings, progress=progress)))
+def tuned_settings(model, tokenizer, settings: EvalSettings = DEFAULT_SETTINGS, progress: bool = True,
+                   adapters: dict | None = None) -> EvalSettings:
+    """``settings`` with k chosen on the dev split for RAG, and for each hybrid whose adapter is in ``adapters``.
+
+    Cached after the first run: asking again costs nothing.
+    """
+    from .comparison import APPROACHES
+
+    adapters = dict(adapters or {})
+    tuned = settings.with_k("RAG", choose_top_k(sweep_top_k(model, tokenizer, settings=settings, progress=progress)))
+    for approach in APPROACHES:
+        if approach.retrieval and approach.adapter in adapters:
+            sweep = sweep_top_k(model, tokenizer, settings=settings, progress=progress, approach=approach.name,
+                                adapters=adapters)
+            tuned = tuned.with_k(approach.name, choose_top_k(sweep))
+    return tuned

@@ -18,3 +18,37 @@ def test_choose_top_k_takes_the_best_dev_score_and_the_smaller_k_on_a_tie():
     assert choose_top_k(sweep) == 2
     tied = pd.DataFrame({"strict (dev)": [0.5, 0.6, 0.6]}, index=pd.Index([1, 3, 5], name="k"))
     assert choose_top_k(tied) == 3  # the shorter prompt of the two best
+
+
+def test_dev_questions_take_one_phrasing_per_fact_and_every_unanswerable_one():
+    dev = dev_questions()
+    facts = [q.fact_id for q in dev if q.fact_id is not None]
+    assert len(facts) == len(set(facts)) == len({q.fact_id for q in load_questions("dev")})
+    assert [q for q in dev if q.fact_id is None] == load_questions("dev_unanswerable")
+
+
+def test_each_retrieving_approach_has_its_own_k_in_the_settings_and_the_cache_key():
+    from course_utils.comparison import DEFAULT_SETTINGS, Workbench, get_approach
+
+    tuned = DEFAULT_SETTINGS.with_k("RAG", 1).with_k("RAFT", 3)
+    assert (tuned.k_for("RAG"), tuned.k_for("RAFT"), tuned.k_for("fine-tune + RAG")) == (1, 3, 1)
+    assert "top_k" not in tuned.generation()  # k enters each approach's cache key on its own
+
+    def key(settings, approach):
+        bench = Workbench.__new__(Workbench)  # the fingerprint needs no model: only names and settings
+        bench.settings, bench.adapters, bench.base = settings, {"RAFT": "raft-x", "fine-tune": "ft-x"}, "base"
+        return bench.fingerprint(get_approach(approach), load_questions("dev")[:2], documents=[])
+
+    # choosing RAFT's k leaves RAG's and the closed-book answers' cache entries as they were
+    assert key(tuned, "RAG") == key(DEFAULT_SETTINGS.with_k("RAG", 1), "RAG")
+    assert key(tuned, "closed-book") == key(DEFAULT_SETTINGS, "closed-book")
+    assert key(tuned, "RAFT") != key(tuned.with_k("RAFT", 2), "RAFT")
+
+
+def test_a_closed_book_approach_has_no_k_to_sweep():
+    import pytest
+
+    from course_utils.tuning import sweep_top_k
+
+    with pytest.raises(ValueError, match="no k to choose"):
+        sweep_top_k(None, None, approach="fine-tune")
