@@ -3,18 +3,22 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+UV     := $(VENV)/bin/uv pip --python $(PY)
 PORT   ?= 8888
 
-.PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean
+.PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean vectordb vectordb-stop
 
 ## setup: create .venv with the pinned dependencies, and prepare the offline models
 setup: $(STAMP)
 $(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course needs Python 3.11: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	# torch first, with pip: its pinned CPU build is what pip finds (uv would fetch a multi-GB CUDA build).
+	$(PY) -m pip install --quiet torch==2.13.0 uv==0.13.9
+	# uv installs the ~180 pinned packages in parallel: about 1 minute, against several with pip.
+	$(UV) install --quiet -r requirements.lock
+	$(UV) install --quiet --no-deps -r requirements-nodeps.txt
+	$(UV) install --quiet --no-deps -e .
 	$(PY) -m course_utils.models
 	touch $@
 
@@ -42,10 +46,14 @@ figures: setup
 determinism: setup
 	$(PY) scripts/check_determinism.py
 
-## lab: JupyterLab on 127.0.0.1 with a token (printed in the URL)
+## lab: JupyterLab on 127.0.0.1 with a token (printed in the URL), with no news prompt and no network calls
+# lab-settings/overrides.json turns off the Jupyter news prompt and feed, the update check and the extension
+# manager (which asks PyPI): a classroom lab may have no network and must not try it. It is a settings file,
+# not a command-line option, so that Binder and JupyterHub can use the same file (postBuild installs it).
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --IdentityProvider.token=$$($(PY) -c 'import secrets; print(secrets.token_hex(16))') \
+	  --LabApp.app_settings_dir=$(CURDIR)/lab-settings \
 	  --ServerApp.open_browser=False --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## prefetch: download the Hub models named in COURSE_GENERATOR / COURSE_EMBEDDER (online only)
@@ -63,6 +71,15 @@ data: setup
 ## closed-book: measure the base model on the questions; updates data/README.md
 closed-book: setup
 	$(PY) scripts/measure_closed_book.py
+
+## vectordb: start Chroma's server on 127.0.0.1 (COURSE_CHROMA_PORT, default 8765), data in the course cache dir
+# Telemetry is off; use it with COURSE_VECTOR_STORE=chroma. Notebook 07 and the tests start their own.
+vectordb: setup
+	$(PY) -m course_utils.vectordb start
+
+## vectordb-stop: stop the server `make vectordb` started
+vectordb-stop:
+	$(PY) -m course_utils.vectordb stop
 
 clean:
 	rm -rf build .cache

@@ -5,10 +5,15 @@ browser is installed by .ci/run and this test is required; elsewhere a
 missing browser skips it, with the reason shown in the summary.
 
 The notebooks run from a temporary copy, so JupyterLab's autosave can never
-write outputs into the committed notebooks. Screenshots go to build/.
+write outputs into the committed notebooks. JupyterLab runs with the settings
+`make lab` gives it (lab-settings/: no news prompt, no network calls) and with
+user settings of its own, so a learner's settings cannot change what is tested.
+Screenshots of each widget, before and after the test drives it, go to
+build/screenshots/. The last test opens the course report, with no server.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -19,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -27,6 +33,13 @@ from course_utils.config import REPO_ROOT
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO_ROOT / "build" / "screenshots"
 WIDGET_NOTEBOOKS = ["01_retriever.ipynb", "06_compare.ipynb"]
+LAB_SETTINGS = REPO_ROOT / "lab-settings"  # what `make lab` passes as --LabApp.app_settings_dir
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"]
+# A widget a cell shows: the outermost box of its output (progress bars are widgets too: they have no
+# dropdown). Each course widget ends in an ipywidgets HTML that shows the result of the controls above it.
+WIDGET = ".jp-OutputArea-output > .jupyter-widgets.widget-container"
+WIDGET_RESULT = ".widget-html-content"
 
 
 def _require_browser():
@@ -42,6 +55,10 @@ def _require_browser():
         pytest.skip(reason)
 
 
+def _launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,16 +69,19 @@ def _free_port() -> int:
 def lab(tmp_path_factory):
     """A JupyterLab server on a copy of notebooks/, yielding its base URL and token."""
     _require_browser()
-    root = tmp_path_factory.mktemp("lab") / "notebooks"
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "notebooks"
     shutil.copytree(REPO_ROOT / "notebooks", root)
     port, token = _free_port(), secrets.token_hex(16)
-    log = open(root.parent / "lab.log", "w")
+    log = open(home / "lab.log", "w")
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "user-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--expose-app-in-browser",
          "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0"]
+         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", f"--LabApp.app_settings_dir={LAB_SETTINGS}"]
         + (["--allow-root"] if os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -70,7 +90,7 @@ def lab(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None:
-                    pytest.fail(f"JupyterLab exited: {(root.parent / 'lab.log').read_text()[-2000:]}")
+                    pytest.fail(f"JupyterLab exited: {(home / 'lab.log').read_text()[-2000:]}")
                 time.sleep(0.5)
         yield url, token
     finally:
@@ -86,6 +106,15 @@ def test_server_refuses_requests_without_the_token(lab):
     assert err.value.code == 403
 
 
+def test_lab_serves_the_settings_that_keep_it_off_the_network(lab):
+    # The frontend asks for news and checks for updates only when these settings let it.
+    url, token = lab
+    plugin = quote("@jupyterlab/apputils-extension:notification")
+    with urllib.request.urlopen(f"{url}/lab/api/settings/{plugin}?token={token}", timeout=10) as answer:
+        properties = json.load(answer)["schema"]["properties"]
+    assert properties["fetchNews"]["default"] == "false" and properties["checkForUpdates"]["default"] is False
+
+
 ALL_EXECUTED = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   if (!panel || !panel.content || !panel.sessionContext.session) return false;
@@ -95,16 +124,42 @@ ALL_EXECUTED = """() => {
 }"""
 
 
+# The widget's result differs from ``old`` and has not changed for half a second: a widget may show a
+# placeholder ("answering…") before its result.
+RESULT_CHANGED = """([el, old]) => {
+  const text = el.innerText;
+  if (text === old) return false;
+  if (el.dataset.seen !== text) { el.dataset.seen = text; el.dataset.since = Date.now(); return false; }
+  return Date.now() - Number(el.dataset.since) > 500;
+}"""
+
+
+def _drive_widget(page, widget, name: str) -> None:
+    """Pick the next option of the widget's first dropdown; its result must change, on screen too.
+
+    Each screenshot is of the widget alone, scrolled into view: build/screenshots/<name>-before.png and -after.png.
+    """
+    result = widget.locator(WIDGET_RESULT).last
+    select = widget.locator("select").first
+    n_options = select.locator("option").count()
+    assert n_options > 1, f"{name}: the dropdown has no other choice to make"
+    shown = result.inner_text()
+    before = widget.screenshot(path=SCREENSHOTS / f"{name}-before.png")
+    select.select_option(index=(select.evaluate("s => s.selectedIndex") + 1) % n_options)
+    page.wait_for_function(RESULT_CHANGED, arg=[result.element_handle(), shown], timeout=60_000, polling=100)
+    after = widget.screenshot(path=SCREENSHOTS / f"{name}-after.png")
+    assert result.inner_text() != shown
+    assert after != before, f"{name}: the widget's result changed but its screenshot did not: is it hidden?"
+
+
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS)
-def test_notebook_runs_and_its_widget_responds(lab, notebook):
+def test_notebook_runs_and_its_widgets_respond(lab, notebook):
     from playwright.sync_api import sync_playwright
 
     url, token = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        browser = _launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         # A workspace of its own, reset: otherwise JupyterLab reopens the previous test's notebook beside this one.
         page.goto(f"{url}/lab/workspaces/{Path(notebook).stem}/tree/{notebook}?reset&token={token}")
@@ -115,19 +170,39 @@ def test_notebook_runs_and_its_widget_responds(lab, notebook):
         page.wait_for_function(ALL_EXECUTED, timeout=900_000, polling=1000)  # a cold cache trains adapters
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
         assert errors.count() == 0, errors.first.inner_text()
+        assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news: see lab-settings/"
 
-        # The first widget with a dropdown (progress bars are widgets too): change the
-        # dropdown and watch the widget's output change.
-        widget = page.locator(".jupyter-widgets.widget-container", has=page.locator("select")).first
-        widget.scroll_into_view_if_needed()
-        select = widget.locator("select").first
-        n_options = select.locator("option").count()
-        assert n_options > 1, "the widget has no choice to make"
-        before = widget.inner_text()
-        page.screenshot(path=str(SCREENSHOTS / f"{Path(notebook).stem}-before.png"))
-        select.select_option(index=(select.evaluate("s => s.selectedIndex") + 1) % n_options)
-        page.wait_for_function("([el, old]) => el.innerText !== old",
-                               arg=[widget.element_handle(), before], timeout=60_000)
-        page.screenshot(path=str(SCREENSHOTS / f"{Path(notebook).stem}-after.png"))
-        assert widget.inner_text() != before
+        # Every widget with a dropdown, each driven once.
+        widgets = page.locator(WIDGET, has=page.locator("select"))
+        assert widgets.count() > 0, f"{notebook} shows no widget with a dropdown"
+        for i in range(widgets.count()):
+            _drive_widget(page, widgets.nth(i), f"{Path(notebook).stem}-widget{i + 1}")
         browser.close()
+
+
+TABLE_WIDTHS = """() => ({
+  page: document.documentElement.clientWidth,
+  document: document.documentElement.scrollWidth,
+  tables: [...document.querySelectorAll('table')].map(t => ({
+    heading: t.previousElementSibling ? t.previousElementSibling.textContent : '',
+    scroll: t.scrollWidth, right: Math.ceil(t.getBoundingClientRect().right)})),
+})"""
+
+
+def test_report_fits_a_1280_pixel_wide_page(tmp_path):
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from test_report import write_synthetic_report
+
+    report = write_synthetic_report(tmp_path / "report.html")
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(report.as_uri())
+        widths = page.evaluate(TABLE_WIDTHS)
+        browser.close()
+    assert len(widths["tables"]) > 2 and widths["page"] == 1280
+    too_wide = [t for t in widths["tables"] if max(t["scroll"], t["right"]) > widths["page"]]
+    assert not too_wide, f"tables wider than the page: {too_wide}. Fix: narrower tables in course_utils/report.py"
+    assert widths["document"] <= widths["page"], "the report scrolls sideways"

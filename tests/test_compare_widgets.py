@@ -15,7 +15,7 @@ def test_a_question_from_the_sample_shows_every_approach_with_marks():
     assert [r["approach"] for r in view["rows"]] == c.approaches
     marks = {r["approach"]: r["correct"] for r in view["rows"]}
     assert marks["RAFT"] is True and marks["closed-book"] is False
-    assert "✅" in view["html"] and "❌" in view["html"] and "Made in Porto." in view["html"]
+    assert "<td>right</td>" in view["html"] and "<td>wrong</td>" in view["html"] and "Made in Porto." in view["html"]
     # the last question of the split: only RAFT (RIGHT = 1.0) has it right
     later = W.compare_question(c, "paraphrase-3")
     assert [r["approach"] for r in later["rows"] if r["correct"]] == ["RAFT"]
@@ -50,7 +50,7 @@ def test_a_typed_question_is_answered_now_by_every_approach():
     c.bench = SimpleNamespace(answer=answer)
     view = W.compare_question(c, "Who designed the Quibit X9?")
     assert view["source"] == "live" and asked == c.approaches
-    assert all(r["correct"] is None for r in view["rows"]) and "❔" in view["html"]
+    assert all(r["correct"] is None for r in view["rows"]) and "<td>no gold</td>" in view["html"]
     assert "RAFT says Porto" in view["html"]
 
 

@@ -1,6 +1,7 @@
 """The report: self-contained HTML with embedded plots, and the text summary `make course` prints."""
 import base64
 import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -8,19 +9,41 @@ import pytest
 matplotlib.use("Agg")
 
 from course_utils import report  # noqa: E402
-from course_utils.claims import CITATIONS, judge_all, literature_table  # noqa: E402
+from course_utils.claims import CITATIONS, MARKS, judge_all, literature_table  # noqa: E402
 from course_utils.config import REPO_ROOT  # noqa: E402
 from test_claims import BASE, OURS  # noqa: E402
 from test_comparison import make_comparison  # noqa: E402
+
+
+def synthetic_parts():
+    """The report's inputs from small synthetic data: comparison, claims, literature table, figures."""
+    c = make_comparison()
+    figures = {"Accuracy": report.plot_accuracy(c), "Costs": report.plot_costs(c)}
+    return c, judge_all(BASE), literature_table(OURS), figures
+
+
+def write_synthetic_report(path: Path) -> Path:
+    """A report written by ``write_report`` from the synthetic inputs (tests/test_browser.py opens one)."""
+    import matplotlib.pyplot as plt
+
+    c, claims, literature, figures = synthetic_parts()
+    try:
+        return report.write_report(c.table(), claims, literature, figures, CITATIONS, path=path, comparison=c)
+    finally:
+        plt.close("all")
+
+
+def emoji_in(text: str) -> list[str]:
+    """Pictographs, dingbats and the emoji variation selector: Debian's Chromium shows them as empty boxes."""
+    return sorted({ch for ch in text if ord(ch) >= 0x1F000 or 0x2600 <= ord(ch) <= 0x27BF
+                   or 0x2B00 <= ord(ch) <= 0x2BFF or ch == "\ufe0f"})
 
 
 @pytest.fixture(scope="module")
 def parts():
     import matplotlib.pyplot as plt
 
-    c = make_comparison()
-    figures = {"Accuracy": report.plot_accuracy(c), "Costs": report.plot_costs(c)}
-    yield c, judge_all(BASE), literature_table(OURS), figures
+    yield synthetic_parts()
     plt.close("all")
 
 
@@ -62,3 +85,31 @@ def test_summary_has_the_table_and_every_verdict(parts, tmp_path):
     assert text.count("supported") == len(claims)
     assert all(row["evidence"] in text for _, row in claims.iterrows())  # the sentences, with n and intervals
     assert "build/report.html" in text
+
+
+def test_comparison_table_is_split_by_topic_keeping_every_column_once(parts):
+    table = parts[0].table()
+    split = report.table_by_topic(table)
+    assert [topic for topic, _ in split] == list(report.TABLE_TOPICS)  # every column has its topic: no "other"
+    columns = [c for _, part in split for c in part.columns]
+    assert sorted(columns) == sorted(table.columns)  # nothing dropped, nothing twice
+    assert all(len(part.columns) <= 10 for _, part in split), "a topic's table is too wide for the page"
+    assert all(part.index.equals(table.index) for _, part in split)  # every table has every approach
+    assert all(part.equals(table[part.columns]) for _, part in split)  # values untouched
+
+
+def test_a_column_no_topic_names_is_still_shown(parts):
+    table = parts[0].table().assign(**{"energy J": 1.0})
+    topic, part = report.table_by_topic(table)[-1]
+    assert topic == report.OTHER_TOPIC and list(part.columns) == ["energy J"]
+
+
+def test_report_shows_the_comparison_as_narrow_tables_and_marks_as_text(parts, tmp_path):
+    c, claims, literature, figures = parts
+    text = report.write_report(c.table(), claims, literature, figures, path=tmp_path / "report.html").read_text()
+    headers = re.findall(r"<th>([^<]*)</th>", text)
+    assert all(column in headers for column in c.table().columns)
+    assert text.count("<table") == len(report.TABLE_TOPICS) + 2  # the topics, the claims, the literature
+    assert not emoji_in(text), f"the report uses emoji {emoji_in(text)}: use text or inline SVG"
+    for verdict in claims["verdict"]:
+        assert verdict.split()[0] in MARKS.values() and verdict in text

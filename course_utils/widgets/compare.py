@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from ..evaluation import ABSTAINED, RIGHT, grade, value_domain
 
-MARKS = {True: "✅", False: "❌", None: "❔"}
+MARKS = {True: "right", False: "wrong", None: "no gold"}  # words: some browsers draw emoji as empty boxes
 
 
 def find_question(comparison, question: str) -> list[dict]:
@@ -98,8 +98,8 @@ def render_comparison(view: dict) -> str:
         f"<td style='text-align:left'>{render_sources(r['hits'])}</td></tr>" for r in view["rows"])
     return (head + "<table><thead><tr><th>approach</th><th></th><th>answer</th><th>time</th><th>prompt tokens</th>"
             f"<th>retrieved</th></tr></thead><tbody>{rows}</tbody></table>"
-            "<p style='font-size:smaller'>✅ strictly right (or no value given when no document answers) · ❌ wrong · "
-            "❔ no gold answer to check against. Times of questions from the list are the approach's median.</p>")
+            "<p style='font-size:smaller'>right: strictly right (or no value given when no document answers) · "
+            "wrong · no gold: no gold answer to check against. Times of questions from the list are the approach's median.</p>")
 
 
 def comparison_explorer(comparison, split: str = "paraphrase"):

@@ -111,7 +111,8 @@ def decision_helper(measured: dict, retrain_s: float | None = None):
     changes = w.Dropdown(options=CHANGES, value="monthly", description="How often do facts change?", style=style)
     labels = w.Dropdown(options=LABELS, value="a few hundred", description="Labelled Q&A pairs?", style=style)
     training = w.Dropdown(options=TRAINING, value="minutes", description="Training budget?", style=style)
-    cites = w.Checkbox(value=False, description="Answers must cite a source", style=style)
+    # indent=False: a checkbox's description is cut to the label width otherwise; the text sits beside the box
+    cites = w.Checkbox(value=False, description="Answers must cite a source", indent=False)
     latency = w.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.05, description="Latency budget (s)", style=style,
                             continuous_update=False)
     out = w.HTML()

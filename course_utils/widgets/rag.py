@@ -71,7 +71,7 @@ def render_timings(timings: dict) -> str:
 
 def render_view(view: dict) -> str:
     e = html.escape
-    notes = "".join(f"<p style='color:#a60'>⚠ {e(w)}</p>" for w in view["warnings"])
+    notes = "".join(f"<p style='color:#a60'>Warning: {e(w)}</p>" for w in view["warnings"])
     if view["error"]:
         return notes + f"<p style='color:#b00'>{e(view['error'])}</p>"
     result = view["result"]
