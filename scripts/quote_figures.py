@@ -41,7 +41,12 @@ BUDGET = NOTEBOOKS / "budget.json"
 BUILD = ROOT / "build"
 BENCH = BUILD / "bench.json"
 CLOSED_BOOK = ROOT / "data" / "closed_book.json"
-TARGETS = [ROOT / "README.md", ROOT / "docs" / "INSTRUCTORS.md", ROOT / "docs" / "JUPYTERHUB.md"]
+TARGETS = [ROOT / "README.md", ROOT / "docs" / "BENCHMARKS.md", ROOT / "docs" / "INSTRUCTORS.md",
+           ROOT / "docs" / "JUPYTERHUB.md"]
+
+# The README's short table: (figure, where it is in the measured files, its target, how to compare).
+COURSE_SECONDS_TARGET = 420  # the whole course on the reference 2-core machine
+KERNEL_MB_TARGET = 1400  # every notebook's kernel, so that a 2 GB Binder session has room for the server
 
 NOT_MEASURED = "not measured yet"
 MARKERS = re.compile(r"<!-- figures:([a-z0-9-]+):start -->(.*?)<!-- figures:\1:end -->", re.S)
@@ -240,6 +245,48 @@ def render_notebooks(figures: dict) -> str:
     if budget is None:
         return text + "\n\nNo run has been recorded yet: `make budget` runs the course headless and records it."
     return text + "\n\n" + measured_on(budget.get("machine"), "`notebooks/budget.json`, written by `make budget`")
+
+
+# --- The README's headline table -------------------------------------------------
+def dig(data, path: str):
+    """``data["a"]["b"]`` for ``path = "a.b"``; None where any step is missing."""
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def headline_rows(figures: dict) -> list[list]:
+    budget, bench = figures.get("budget") or {}, figures.get("bench") or {}
+    peaks = (budget.get("peak_rss_mb") or {}).values()
+    rows = [  # (figure, value, unit, target, met: True/False/None)
+        ("whole course, `make course`", budget.get("total_seconds"), "s", f"≤ {COURSE_SECONDS_TARGET} s", "<=",
+         COURSE_SECONDS_TARGET),
+        ("largest kernel peak", max(peaks) if peaks else None, "MB", f"≤ {KERNEL_MB_TARGET} MB", "<=",
+         KERNEL_MB_TARGET),
+        ("RAG query, median", dig(bench, "rag.latency.p50_s"), "s", "≤ 1.5 s", "<=", 1.5),
+        ("decode, share of the memory-bandwidth bound", dig(bench, "rag.limits.decode_share_of_bound"), "", "—",
+         None, None),
+        ("prefill, share of the matmul rate", dig(bench, "rag.limits.prefill_share_of_matmul_rate"), "", "—",
+         None, None),
+        ("LoRA training, share of the matmul rate (MFU)", dig(bench, "finetune.mfu"), "", "—", None, None),
+    ]
+    body = []
+    for label, value, unit, target, op, limit in rows:
+        shown = NOT_MEASURED if value is None else f"{number(value)} {unit}".strip()
+        met = "—" if value is None or op is None else ("yes" if value <= limit else "no")
+        body.append([label, shown, target, met])
+    return body
+
+
+def render_headline(figures: dict) -> str:
+    budget = figures.get("budget") or {}
+    text = table(["figure", "measured", "target", "met?"], headline_rows(figures))
+    machine = budget.get("machine")
+    work = budget.get("total_work_gflop")
+    if machine:
+        text += f"\n\nCourse time measured on: {machine_text(machine)}"
+        text += f"; {work:,} GFLOP of work, which notebook 00 divides by your machine's speed." if work else "."
+    return text + ("\n\nEvery table, with the machine that measured it: [`docs/BENCHMARKS.md`](docs/BENCHMARKS.md).")
 
 
 # --- Benchmarks -----------------------------------------------------------------
@@ -479,6 +526,7 @@ def render_memory(figures: dict) -> str:
 
 
 RENDERERS = {
+    "headline": render_headline,
     "notebooks": render_notebooks,
     "benchmarks": render_benchmarks,
     "closed-book": render_closed_book,

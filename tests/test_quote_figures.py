@@ -248,9 +248,25 @@ def test_broken_markers_give_a_clear_error(fake_repo, text, message):
         qf.rewrite(text, {})
 
 
+def test_the_headline_table_compares_each_figure_with_its_target(fake_repo):
+    qf, root = fake_repo
+    budget = dict(BUDGET, total_seconds=580.1, total_work_gflop=98765)
+    bench = dict(BENCH, rag={"latency": {"p50_s": 1.2}, "limits": {"decode_share_of_bound": 0.31}},
+                 finetune={"mfu": 0.42})
+    figures = {"budget": budget, "bench": bench}
+    rows = {r[0]: r[1:] for r in qf.headline_rows(figures)}
+    assert rows["whole course, `make course`"] == ["580.1 s", f"≤ {qf.COURSE_SECONDS_TARGET} s", "no"]
+    assert rows["largest kernel peak"][0] == "4321 MB" and rows["largest kernel peak"][2] == "no"
+    assert rows["RAG query, median"] == ["1.2 s", "≤ 1.5 s", "yes"]
+    assert rows["prefill, share of the matmul rate"][0] == qf.NOT_MEASURED  # never invented
+    text = qf.render_headline(figures)
+    assert "98,765 GFLOP" in text and "synthbox" in text and "docs/BENCHMARKS.md" in text
+    assert all(r[1] == qf.NOT_MEASURED for r in qf.headline_rows({}))
+
+
 def test_the_course_docs_carry_the_marker_pairs():
     qf = load_script()
-    expected = {"README.md": {"notebooks", "benchmarks", "closed-book"},
+    expected = {"README.md": {"headline"}, "docs/BENCHMARKS.md": {"notebooks", "benchmarks", "closed-book"},
                 "docs/INSTRUCTORS.md": {"timing", "plan-90", "plan-halfday"},
                 "docs/JUPYTERHUB.md": {"memory"}}
     for path, names in expected.items():
