@@ -355,7 +355,7 @@ def measures_from(comparison, experiments: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------- literature
-# Published numbers, quoted from the papers (see COURSE_DESIGN.md, section 2).
+# Published numbers, quoted from the papers (full references in CITATIONS below).
 OVADIA = {  # Ovadia et al., "Fine-Tuning or Retrieval? Comparing Knowledge Injection in LLMs", EMNLP 2024:
     # current-events questions, Mistral-7B, accuracy
     "closed-book": 0.48, "RAG": 0.88, "fine-tune": 0.50, "fine-tune, paraphrases": 0.59, "fine-tune + RAG": 0.81}

@@ -1,6 +1,6 @@
 """Every approach over the same questions: the runner behind notebook 06.
 
-    from course_utils.evaluation import run_comparison
+    from course_utils.comparison import run_comparison
 
     comparison = run_comparison(model, tokenizer)   # loads (or trains) the adapters, reuses cached answers
     comparison.table()                              # one row per approach

@@ -71,35 +71,3 @@ def show_config() -> CourseConfig:
     for name, value, how in rows:
         print(f"{name:>10}: {value}   ({how})")
     return cfg
-
-
-def environment_report() -> list[tuple[str, str, bool]]:
-    """(check, what was found, ok) rows: versions, models present, memory available."""
-    import importlib.metadata as md
-    import platform
-
-    import psutil
-
-    from . import models
-
-    rows = [("python", platform.python_version(), platform.python_version().startswith("3.11"))]
-    for package in ("torch", "transformers", "peft", "llama-index-core", "ipywidgets"):
-        try:
-            rows.append((package, md.version(package), True))
-        except md.PackageNotFoundError:
-            rows.append((package, "missing: run `make setup`", False))
-    try:
-        gguf = models.gguf_path()
-        rows.append(("generator file", gguf.name, gguf.exists()))
-    except models.ModelNotAvailable as err:
-        rows.append(("generator file", str(err), False))
-    cache = models.generator_cache_dir() / "model.safetensors"
-    rows.append(("generator cache", "ready" if cache.exists() else "built once, on first load", True))
-    try:
-        rows.append(("embedder file", models.embedder_path().name, models.embedder_path().exists()))
-    except models.ModelNotAvailable as err:
-        rows.append(("embedder file", str(err), False))
-    free_gb = psutil.virtual_memory().available / 2**30
-    rows.append(("memory available", f"{free_gb:.1f} GB (the course needs about 2)", free_gb >= 1.5))
-    rows.append(("CPU cores", str(psutil.cpu_count()), True))
-    return rows

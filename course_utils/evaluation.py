@@ -301,19 +301,3 @@ def retrieval_table(retrievers: dict, questions, ks=(1, 3, 5)):
              **score_retriever(retriever, [q for q in questions if q.split == split], ks)}
             for name, retriever in retrievers.items() for split in splits]
     return pd.DataFrame(rows)
-
-
-# ============================================================================
-# Comparing approaches (notebook 06)
-# ============================================================================
-# The runner lives in course_utils.comparison, which imports this module; it
-# is imported here only when called, so neither import needs the other first.
-
-def run_comparison(*args, **kwargs):
-    """Every approach (closed-book, RAG, fine-tune, fine-tune + RAG, RAFT) over the same questions.
-
-    See ``course_utils.comparison.run_comparison`` for the arguments.
-    """
-    from .comparison import run_comparison as run
-
-    return run(*args, **kwargs)

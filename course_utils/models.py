@@ -192,6 +192,36 @@ def load_embedder(name: str | None = None):
         )
 
 
+def environment_report() -> list[tuple[str, str, bool]]:
+    """(check, what was found, ok) rows: versions, models present, memory available."""
+    import importlib.metadata as md
+    import platform
+
+    import psutil
+
+    rows = [("python", platform.python_version(), platform.python_version().startswith("3.11"))]
+    for package in ("torch", "transformers", "peft", "llama-index-core", "ipywidgets"):
+        try:
+            rows.append((package, md.version(package), True))
+        except md.PackageNotFoundError:
+            rows.append((package, "missing: run `make setup`", False))
+    try:
+        gguf = gguf_path()
+        rows.append(("generator file", gguf.name, gguf.exists()))
+    except ModelNotAvailable as err:
+        rows.append(("generator file", str(err), False))
+    cache = generator_cache_dir() / "model.safetensors"
+    rows.append(("generator cache", "ready" if cache.exists() else "built once, on first load", True))
+    try:
+        rows.append(("embedder file", embedder_path().name, embedder_path().exists()))
+    except ModelNotAvailable as err:
+        rows.append(("embedder file", str(err), False))
+    free_gb = psutil.virtual_memory().available / 2**30
+    rows.append(("memory available", f"{free_gb:.1f} GB (the course needs about 2)", free_gb >= 1.5))
+    rows.append(("CPU cores", str(psutil.cpu_count()), True))
+    return rows
+
+
 def prefetch() -> None:
     """Download the configured Hub models into the Hugging Face cache (needs network)."""
     from huggingface_hub import snapshot_download
@@ -221,3 +251,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

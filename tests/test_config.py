@@ -46,6 +46,8 @@ def test_set_seed_makes_random_draws_repeat():
 
 
 def test_environment_report_finds_the_models():
-    rows = {name: (found, ok) for name, found, ok in config.environment_report()}
+    from course_utils.models import environment_report
+
+    rows = {name: (found, ok) for name, found, ok in environment_report()}
     assert rows["generator file"][1] and rows["embedder file"][1]
     assert rows["torch"][0].startswith("2.13.0")
