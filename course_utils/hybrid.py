@@ -278,21 +278,25 @@ def robustness_sweep(model, tokenizer, readers: dict, questions, documents, dist
 
     ``readers``: {name: adapter} (an ``AdapterRun``, a folder, or None for the
     base model). Every reader gets the very same prompts: the oracle plus k
-    look-alike chunks, shuffled. Returns a DataFrame, one row per k.
+    look-alike chunks, shuffled. Answers are graded strictly (``evaluation.grade_question``).
+    Returns a DataFrame, one row per k; ``frame.attrs["right"][reader][k]`` holds the 0/1
+    of every question and ``frame.attrs["facts"]`` their facts, for paired intervals.
     """
     import pandas as pd
 
-    from .evaluation import contains_answer
+    from .evaluation import RIGHT, grade_question
 
     sets = {k: raft_examples(tokenizer, questions, documents, p_oracle=1.0, n_distractors=k, seed=seed)
             for k in distractors}
-    table = {}
+    right: dict[str, dict[int, list[float]]] = {}
     for name, adapter in readers.items():
         with adapter_on(model, adapter) as reader:
             for k, examples in sets.items():
                 answers = answer_examples(reader, tokenizer, examples, progress=progress)
-                table.setdefault(name, {})[k] = sum(contains_answer(a.answer, e.question.answers)
-                                                    for a, e in zip(answers, examples)) / len(examples)
-    frame = pd.DataFrame(table)
+                right.setdefault(name, {})[k] = [float(grade_question(a.answer, e.question) == RIGHT)
+                                                 for a, e in zip(answers, examples)]
+    frame = pd.DataFrame({name: {k: sum(v) / len(v) for k, v in by_k.items()} for name, by_k in right.items()})
     frame.index.name = "distractors"
+    frame.attrs["right"] = right
+    frame.attrs["facts"] = [e.question.fact_id for e in next(iter(sets.values()))]
     return frame

@@ -185,3 +185,28 @@ def test_raft_adapter_is_cached_and_hybrid_pipeline_reads_with_it(tmp_path, monk
     assert remove_adapter(base) is base
     after = base(**tokenizer("Porto", return_tensors="pt")).logits
     assert torch.equal(before, after)  # the base model is exactly as it was
+
+
+def test_robustness_sweep_grades_strictly_and_keeps_every_question(generator, docs, monkeypatch):
+    from course_utils import hybrid
+
+    model, tokenizer = generator
+    from course_utils.evaluation import value_domain
+
+    questions = load_questions("paraphrase")[::4][:3]  # three different facts
+    # a reader that hedges between the gold value and another of the same attribute: contains the gold one,
+    # but is never strictly right
+    every_value = [f"{q.answers[0]} or {next(v for v in value_domain(q) if v != q.answers[0])}" for q in questions]
+    answers = iter(every_value * 2)
+
+    def listing(reader, tok, examples, progress=True):
+        from course_utils.rag import make_answer
+        return [make_answer(e.question.question, next(answers), e.hits, e.prompt) for e in examples]
+
+    monkeypatch.setattr(hybrid, "answer_examples", listing)
+    sweep = hybrid.robustness_sweep(model, tokenizer, {"RAG": None}, questions, docs, distractors=(0, 1),
+                                    progress=False)
+    assert list(sweep.index) == [0, 1] and list(sweep.columns) == ["RAG"]
+    assert (sweep["RAG"] == 0).all()  # a hedge across values scores nothing
+    assert sweep.attrs["right"]["RAG"] == {0: [0.0] * 3, 1: [0.0] * 3}
+    assert sweep.attrs["facts"] == [q.fact_id for q in questions]
