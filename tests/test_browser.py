@@ -65,6 +65,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER: dict = {}  # the running lab's process id, for the memory check
+SESSION_LIMIT_MB = 2048  # a Binder session: the Jupyter server and one running notebook share it
+
+
+def peak_mb(pid: int) -> float:
+    """The highest resident memory a process has had (Linux's VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}: this check needs Linux's /proc")
+
+
+def _shut_down_kernels(url: str, token: str) -> None:
+    """Stop every kernel the lab runs, through its REST API."""
+    import json
+
+    kernels = json.load(urllib.request.urlopen(f"{url}/api/kernels?token={token}", timeout=10))
+    for kernel in kernels:
+        request = urllib.request.Request(f"{url}/api/kernels/{kernel['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30)
+
+
+def session_peak_mb() -> float:
+    """The lab server's peak plus that of each kernel it started: what a Binder session must hold."""
+    import psutil
+
+    server = psutil.Process(SERVER["pid"])
+    return peak_mb(server.pid) + sum(peak_mb(child.pid) for child in server.children(recursive=True))
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on a copy of notebooks/, yielding its base URL and token."""
@@ -92,6 +122,7 @@ def lab(tmp_path_factory):
                 if server.poll() is not None:
                     pytest.fail(f"JupyterLab exited: {(home / 'lab.log').read_text()[-2000:]}")
                 time.sleep(0.5)
+        SERVER["pid"] = server.pid
         yield url, token
     finally:
         server.terminate()
@@ -170,6 +201,11 @@ def test_notebook_runs_and_its_widgets_respond(lab, notebook):
         page.wait_for_function(ALL_EXECUTED, timeout=900_000, polling=1000)  # a cold cache trains adapters
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
         assert errors.count() == 0, errors.first.inner_text()
+        # One kernel runs at a time here (each notebook's page closes its browser, and the kernels of earlier
+        # notebooks are shut down below), so server + kernels is the session a learner's Binder holds.
+        used = session_peak_mb()
+        print(f"{notebook}: lab server + kernel peak {used:.0f} MB")
+        assert used <= SESSION_LIMIT_MB, f"{notebook}: the lab and its kernel peaked at {used:.0f} MB"
         assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news: see lab-settings/"
 
         # Every widget with a dropdown, each driven once.
@@ -178,6 +214,7 @@ def test_notebook_runs_and_its_widgets_respond(lab, notebook):
         for i in range(widgets.count()):
             _drive_widget(page, widgets.nth(i), f"{Path(notebook).stem}-widget{i + 1}")
         browser.close()
+    _shut_down_kernels(url, token)  # the next notebook's kernel is then measured alone
 
 
 TABLE_WIDTHS = """() => ({
