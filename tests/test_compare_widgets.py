@@ -79,6 +79,8 @@ def test_each_constraint_rules_approaches_out(measured):
     assert set(no_labels["excluded"]) == {"fine-tune", "fine-tune + RAG", "RAFT"}
     no_training = recommend(UseCase(training_budget="none", latency_budget_s=2.0), measured)
     assert "no training budget" in no_training["excluded"]["RAFT"][0]
+    model = make_comparison().model_name  # the model that was measured, named, never a fixed one
+    assert model in no_training["excluded"]["RAFT"][0] and model in no_training["html"]
     cites = recommend(UseCase(needs_citations=True, latency_budget_s=2.0), measured)
     assert "cannot cite" in cites["excluded"]["fine-tune"][0] and "closed-book" in cites["excluded"]
     fast = recommend(UseCase(changes="rarely", latency_budget_s=0.3), measured)

@@ -45,7 +45,8 @@ def measured_from(comparison) -> dict:
                      "p50": comparison.latency_stats(name)["p50"], "retrieval": a.retrieval,
                      "citation": comparison.score(name, None, "citation_correct") if a.retrieval else float("nan"),
                      "trained": a.adapter is not None,
-                     "training_s": comparison.costs.get(name, {}).get("training_seconds", 0.0)}
+                     "training_s": comparison.costs.get(name, {}).get("training_seconds", 0.0),
+                     "model": comparison.model_name}
     return out
 
 
@@ -55,7 +56,8 @@ def objections(use: UseCase, name: str, m: dict, retrain_s: float | None = None)
     if m["trained"] and use.labelled_examples == "none":
         why.append("it is trained on question-answer pairs, and you have none")
     if m["trained"] and use.training_budget == "none":
-        why.append(f"it needs training ({m['training_s']:.0f} s here, on a 135 M model), and you have no training budget")
+        why.append(f"it needs training ({m['training_s']:.0f} s here, on {m.get('model', 'this model')}), "
+                   "and you have no training budget")
     if use.needs_citations and not m["retrieval"]:
         why.append("it cannot cite: its answers come from its weights, not from a document")
     elif use.needs_citations and not m["citation"] >= MIN_CITATION_ACCURACY:
@@ -88,7 +90,7 @@ def recommend(use: UseCase, measured: dict, retrain_s: float | None = None) -> d
         reasons = [f"No approach fits every constraint. {best} breaks the fewest: {'; '.join(excluded[best])}. "
                    "Relax that constraint, or measure a larger model."]
     view = {"recommendation": best, "reasons": reasons, "excluded": {n: w for n, w in excluded.items() if w},
-            "fits": fitting, "ranked_by": key}
+            "fits": fitting, "ranked_by": key, "model": measured[best].get("model", "one small model")}
     view["html"] = render_recommendation(view)
     return view
 
@@ -99,8 +101,8 @@ def render_recommendation(view: dict) -> str:
     ruled_out = "".join(f"<li><b>{e(n)}</b>: {e('; '.join(w))}</li>" for n, w in view["excluded"].items())
     return (f"<h4>Recommended: {e(view['recommendation'])}</h4><ul>{reasons}</ul>"
             + (f"<p>Ruled out:</p><ul>{ruled_out}</ul>" if ruled_out else "<p>Every approach fits.</p>")
-            + "<p style='font-size:smaller'>All numbers were measured in this notebook, with a 135 M-parameter "
-              "model on a CPU: the ranking can change with a larger model.</p>")
+            + f"<p style='font-size:smaller'>All numbers were measured in this notebook, with {e(view['model'])} "
+              "on this machine: the ranking can change with a larger model.</p>")
 
 
 def decision_helper(measured: dict, retrain_s: float | None = None):
