@@ -25,7 +25,6 @@ from functools import lru_cache
 
 import numpy as np
 from llama_index.core import Document as LlamaDocument
-from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.retrievers import QueryFusionRetriever
@@ -34,6 +33,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 
 from .config import get_config
 from .models import load_embedder
+from .vectordb import vector_index
 
 RETRIEVER_KINDS = ("bm25", "dense", "hybrid")
 DEFAULT_CHUNK_SIZE = 32  # tokens (llama-index's tiktoken count), title included; chosen in notebook 01
@@ -207,7 +207,7 @@ def _bm25(nodes, top_k: int):
 
 
 def _dense(nodes, top_k: int, embedder):
-    index = VectorStoreIndex(nodes, embed_model=embedder, show_progress=False)
+    index = vector_index(nodes, embedder)  # in memory, or in Chroma's server: COURSE_VECTOR_STORE
     return index.as_retriever(similarity_top_k=min(top_k, len(nodes)))
 
 

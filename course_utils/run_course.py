@@ -29,6 +29,8 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build"
 SUMMARY = BUILD / "summary.txt"  # written by the comparison notebook
 TIMINGS = BUILD / "timings.json"  # this machine's times, shown by 00_welcome
+# Chapters after the main course, outside its time budget: run them by name, e.g. `run_course 07_scaling.ipynb`.
+EXTRA_NOTEBOOKS = ("07_scaling.ipynb",)
 BUDGET = NOTEBOOKS / "budget.json"  # the reference times quoted by the course (--record)
 
 
@@ -192,12 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", action="store_true",
                         help="run nothing: count what the executed copies in build/notebooks/ show that a learner "
                              "should not have to read (warnings, stderr, short progress bars, bare True/False)")
-    parser.add_argument("pattern", nargs="?", default="[0-9][0-9]_*.ipynb",
-                        help="which notebooks to run (glob in notebooks/), or to check with --noise")
+    parser.add_argument("pattern", nargs="?", default=None,
+                        help="which notebooks to run (glob in notebooks/), or to check with --noise; "
+                             f"by default the main course, without {', '.join(EXTRA_NOTEBOOKS)}")
     args = parser.parse_args(argv)
     if args.noise:
-        return check_noise(args.pattern)
-    notebooks = sorted(NOTEBOOKS.glob(args.pattern))
+        return check_noise(args.pattern or "[0-9][0-9]_*.ipynb")
+    notebooks = sorted(p for p in NOTEBOOKS.glob(args.pattern or "[0-9][0-9]_*.ipynb")
+                       if args.pattern or p.name not in EXTRA_NOTEBOOKS)
     if not notebooks:
         print(f"No notebook in {NOTEBOOKS} matches '{args.pattern}'.")
         return 2

@@ -1,0 +1,308 @@
+"""A real vector database: Chroma's server, on this machine, for the course's dense retriever.
+
+    make vectordb        # start it (127.0.0.1 only; data under the course cache dir)
+    make vectordb-stop   # stop it
+
+One setting chooses where the dense retriever keeps its vectors:
+``COURSE_VECTOR_STORE=memory`` (the default: llama-index's in-process store)
+or ``COURSE_VECTOR_STORE=chroma`` (the server, through llama-index's
+``ChromaVectorStore``). Everything else in the RAG pipeline stays the same.
+
+Writes are upserts keyed by the chunk ids, which are stable (``<doc_id>#<n>``):
+an ingest cut off half-way can simply be run again. Every record is checked
+before the first write, so bad input leaves the collection as it was.
+Telemetry is off in the server and the client: nothing here uses the network.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import get_config
+
+HOST = "127.0.0.1"  # never 0.0.0.0: the database has no authentication
+DEFAULT_PORT = 8765
+STORES = ("memory", "chroma")
+MAX_TEXT_CHARS = 4_000  # a course chunk is a sentence or two; anything far longer is not a chunk
+NO_TELEMETRY = {"ANONYMIZED_TELEMETRY": "False"}
+
+
+class VectorDBUnavailable(RuntimeError):
+    """No Chroma server answers where the course expects one."""
+
+
+class BadRecords(ValueError):
+    """Records that must not be written: nothing of the batch was."""
+
+
+# ---------------------------------------------------------------- settings
+
+def vector_store_kind() -> str:
+    """'memory' or 'chroma', from COURSE_VECTOR_STORE (read each time, so a notebook can switch)."""
+    kind = os.environ.get("COURSE_VECTOR_STORE") or "memory"
+    if kind not in STORES:
+        raise ValueError(f"COURSE_VECTOR_STORE={kind!r} is not a vector store the course knows. "
+                         f"Fix: set it to one of {STORES}, or unset it.")
+    return kind
+
+
+def chroma_port() -> int:
+    return int(os.environ.get("COURSE_CHROMA_PORT") or DEFAULT_PORT)
+
+
+def chroma_dir() -> Path:
+    """The server's folder: its data (data/), log and pid file."""
+    return get_config().cache_dir / "chroma"
+
+
+# ---------------------------------------------------------------- the server
+
+@dataclass
+class Server:
+    port: int
+    folder: Path
+    pid: int
+    host: str = HOST
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def is_healthy(port: int, host: str = HOST) -> bool:
+    """Does a Chroma server answer its heartbeat at host:port?"""
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/api/v2/heartbeat", timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def _chroma_command() -> str:
+    beside = Path(sys.executable).parent / "chroma"  # the one installed with this Python's chromadb
+    found = str(beside) if beside.exists() else shutil.which("chroma")
+    if not found:
+        raise VectorDBUnavailable("The `chroma` command is not installed. Fix: `make setup` "
+                                  "(or `pip install chromadb==1.5.9`).")
+    return found
+
+
+def start_server(port: int | None = None, folder: Path | None = None, timeout: float = 180) -> Server:
+    """Start Chroma on 127.0.0.1:``port`` with its data in ``folder``, and wait until it answers."""
+    port, folder = port or chroma_port(), Path(folder or chroma_dir())
+    if is_healthy(port):
+        raise VectorDBUnavailable(f"Something already answers on port {port}. Fix: `make vectordb-stop`, "
+                                  "or choose another port with COURSE_CHROMA_PORT.")
+    folder.mkdir(parents=True, exist_ok=True)
+    log = open(folder / "server.log", "ab")
+    process = subprocess.Popen(  # its own session: a Ctrl-C in the notebook does not reach it
+        [_chroma_command(), "run", "--host", HOST, "--port", str(port), "--path", str(folder / "data")],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **NO_TELEMETRY}, start_new_session=True)
+    (folder / "server.pid").write_text(f"{process.pid} {port}\n")
+    deadline = time.monotonic() + timeout
+    while not is_healthy(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise VectorDBUnavailable(f"Chroma did not start on port {port} (see {folder / 'server.log'}). "
+                                      "Fix: free the port or pick another with COURSE_CHROMA_PORT.")
+        time.sleep(0.25)
+    return Server(port, folder, process.pid)
+
+
+def _is_chroma(pid: int) -> bool:
+    """Is ``pid`` still our server? (A pid file can outlive its process, and pids are reused.)"""
+    try:
+        return b"chroma" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def stop_server(folder: Path | None = None, timeout: float = 20) -> bool:
+    """Stop the server whose pid file is in ``folder``: SIGTERM, then SIGKILL. False if none was running."""
+    pid_file = Path(folder or chroma_dir()) / "server.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    running = _is_chroma(pid)
+    if running:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _is_chroma(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.2)
+        if _is_chroma(pid):
+            os.kill(pid, signal.SIGKILL)
+    _reap(pid)
+    pid_file.unlink(missing_ok=True)
+    return running
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if we started it, so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+# ---------------------------------------------------------------- the client
+
+def connect(port: int | None = None):
+    """A Chroma client for the server on 127.0.0.1, or a clear error if none answers."""
+    import chromadb
+    from chromadb.config import Settings
+
+    port = port or chroma_port()
+    if not is_healthy(port):
+        raise VectorDBUnavailable(f"No Chroma server answers at http://{HOST}:{port}. Fix: start it with "
+                                  "`make vectordb` (or set COURSE_VECTOR_STORE=memory to keep vectors in memory).")
+    return chromadb.HttpClient(host=HOST, port=port, settings=Settings(anonymized_telemetry=False))
+
+
+def collection(client, name: str):
+    """The collection ``name`` (cosine distance), created if missing. Vectors always come from the course's embedder."""
+    return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+
+def _problem(i: int, record_id, text, vector, dim: int) -> str | None:
+    if not isinstance(record_id, str) or not record_id.strip():
+        return f"record {i} has no id ({record_id!r})"
+    if not isinstance(text, str) or not text.strip():
+        return f"record {record_id!r} has no text ({text!r})"
+    if len(text) > MAX_TEXT_CHARS:
+        return f"record {record_id!r} is {len(text):,} characters, over the {MAX_TEXT_CHARS:,} a chunk may have"
+    if len(vector) != dim:
+        return f"record {record_id!r} has a {len(vector)}-number vector, the collection holds {dim}-number ones"
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in map(float, vector)):
+        return f"record {record_id!r} has a vector with NaN or infinity"
+    return None
+
+
+def check_records(ids, texts, vectors, dim: int | None = None) -> None:
+    """Raise ``BadRecords`` naming the first bad record; write nothing."""
+    if not len(ids) == len(texts) == len(vectors):
+        raise BadRecords(f"{len(ids)} ids, {len(texts)} texts and {len(vectors)} vectors. "
+                         "Fix: pass one text and one vector per id.")
+    seen = set()
+    for i, (record_id, text, vector) in enumerate(zip(ids, texts, vectors)):
+        problem = _problem(i, record_id, text, vector, dim or len(vectors[0]))
+        if problem is None and record_id in seen:
+            problem = f"the id {record_id!r} appears twice"
+        if problem:
+            raise BadRecords(f"Nothing was written: {problem}. Fix: correct or drop that record "
+                             "(split long documents into chunks first), then ingest again.")
+        seen.add(record_id)
+
+
+def _stored_dim(coll) -> int | None:
+    sample = coll.get(limit=1, include=["embeddings"])
+    return len(sample["embeddings"][0]) if sample["ids"] else None
+
+
+def upsert(coll, ids, texts, vectors, metadatas=None, batch_size: int = 1000, after_batch=None) -> int:
+    """Write records in batches, replacing any with the same id; returns how many were written.
+
+    All records are checked first. Running it again after a failure writes the
+    same ids again: no duplicates, nothing lost. ``after_batch(n_written)`` is
+    called after each batch (progress bars; the fault tests stop the server there).
+    """
+    vectors = [list(map(float, v)) for v in vectors]
+    check_records(ids, texts, vectors, _stored_dim(coll))
+    for start in range(0, len(ids), batch_size):
+        end = start + batch_size
+        try:
+            coll.upsert(ids=list(ids[start:end]), documents=list(texts[start:end]), embeddings=vectors[start:end],
+                        metadatas=None if metadatas is None else list(metadatas[start:end]))
+        except Exception as err:
+            if is_healthy(_port_of(coll)):
+                raise
+            raise VectorDBUnavailable(f"The Chroma server stopped after {start} of {len(ids)} records. Fix: start "
+                                      "it again (`make vectordb`) and run the same ingest: it upserts, so "
+                                      "nothing is duplicated.") from err
+        if after_batch:
+            after_batch(min(end, len(ids)))
+    return len(ids)
+
+
+def _port_of(coll) -> int:
+    settings = coll._client.get_settings()  # the client knows where it connects; the collection does not say
+    return int(settings.chroma_server_http_port or chroma_port())
+
+
+# ---------------------------------------------------------------- the course's dense index
+
+def vector_index(nodes, embedder):
+    """A llama-index ``VectorStoreIndex`` over ``nodes``, in memory or in Chroma (COURSE_VECTOR_STORE)."""
+    from llama_index.core import VectorStoreIndex
+
+    if vector_store_kind() == "memory":
+        return VectorStoreIndex(nodes, embed_model=embedder, show_progress=False)
+    return chroma_index(nodes, embedder, connect())
+
+
+def chroma_index(nodes, embedder, client):
+    """Embed ``nodes`` as ``VectorStoreIndex`` would, upsert them into the server, and index the collection.
+
+    The collection is named after a fingerprint of the chunks and the embedder,
+    so another set of documents never mixes with this one.
+    """
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.schema import MetadataMode
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from .artifacts import fingerprint
+
+    embedded = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+    name = "course-" + fingerprint(embedder=getattr(embedder, "model_name", repr(embedder)),
+                                   chunks=[(n.node_id, t) for n, t in zip(nodes, embedded)])
+    coll = collection(client, name)
+    # The same metadata layout as ChromaVectorStore.add (node restored from "_node_content"), but upserted.
+    metadatas = [{k: ("" if v is None else v) for k, v in node_to_metadata_dict(n, remove_text=True).items()}
+                 for n in nodes]
+    upsert(coll, [n.node_id for n in nodes], [n.get_content(metadata_mode=MetadataMode.NONE) for n in nodes],
+           embedder.get_text_embedding_batch(embedded), metadatas)
+    return VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=coll), embed_model=embedder)
+
+
+# ---------------------------------------------------------------- make vectordb / vectordb-stop
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Start or stop the course's Chroma server (127.0.0.1).")
+    parser.add_argument("action", choices=("start", "stop", "status"))
+    args = parser.parse_args(argv)
+    if args.action == "start":
+        if is_healthy(chroma_port()):
+            print(f"Chroma already answers at http://{HOST}:{chroma_port()}.")
+            return 0
+        server = start_server()
+        print(f"Chroma is running at {server.url} (pid {server.pid}), data in {server.folder / 'data'}. "
+              "Use it with COURSE_VECTOR_STORE=chroma; stop it with `make vectordb-stop`.")
+    elif args.action == "stop":
+        print("Chroma stopped." if stop_server() else "No course Chroma server was running.")
+    else:
+        healthy = is_healthy(chroma_port())
+        print(f"Chroma at http://{HOST}:{chroma_port()}: {'healthy' if healthy else 'not running'}.")
+        return 0 if healthy else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
