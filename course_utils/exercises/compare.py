@@ -59,3 +59,51 @@ def check_break_even(value, measures: dict) -> Verdict:
                        "faster answers. Whether it answers as well is a separate question: see the table.",
                    "divide measures['training_seconds'] by the seconds saved per query, "
                    "measures['p50_rag'] - measures['p50_finetune']; use math.inf if nothing is saved.")
+
+
+# ------------------------------------------------------------------------------- experiment: fewer test facts
+
+PAIR = ("RAG", "fine-tune")  # the course's central comparison
+HOW_FEWER = ("fewer = Comparison([r for r in comparison.rows if r['fact_id'] in facts], latency={}, costs={}); "
+             "change = fewer.difference('RAG', 'fine-tune', 'paraphrase')")
+
+
+def paraphrase_facts(comparison) -> set:
+    """The facts the test split asks about, in the comparison's rows."""
+    return {r["fact_id"] for r in comparison.rows if r["split"] == "paraphrase" and r["approach"] in PAIR}
+
+
+@exercise_check
+def check_experiment_fewer_facts(change, facts, comparison) -> Verdict:
+    """Experiment: RAG minus the fine-tune on the test split, with only some of its facts."""
+    from ..comparison import Comparison
+    from ._experiment import estimate_problem, gap_words
+
+    if not hasattr(comparison, "rows") or not hasattr(comparison, "difference"):
+        return verdict(False, "", "pass the notebook's `comparison` (what run_comparison returned) "
+                                  "as the last argument.")
+    every = paraphrase_facts(comparison)
+    try:
+        facts = set(facts)
+    except TypeError:
+        return verdict(False, "", f"facts should be a list of fact ids of the test split, got {type(facts).__name__}.")
+    if not facts or not facts <= every:
+        return verdict(False, "", "facts should be fact ids of the test split: draw them from "
+                                  "sorted({r['fact_id'] for r in comparison.rows if r['split'] == 'paraphrase'}).")
+    if facts == every:
+        return verdict(False, "", "that is every fact of the test split, so nothing changed: keep a smaller share, "
+                                  "e.g. a quarter of them.")
+    fewer = Comparison([r for r in comparison.rows if r["fact_id"] in facts], latency={}, costs={})
+    expected = fewer.difference(*PAIR, "paraphrase")
+    problem = estimate_problem(change, expected, "RAG's strict accuracy minus the fine-tune's on those facts",
+                               HOW_FEWER)
+    if problem:
+        return verdict(False, "", problem)
+    full = comparison.difference(*PAIR, "paraphrase")
+    ratio = (expected.high - expected.low) / (full.high - full.low) if full.high > full.low else float("nan")
+    return verdict(True, f"on {expected.groups} of the {full.groups} facts ({expected.n} questions) RAG minus the "
+                         f"fine-tune is {expected.text(signed=True)}: {gap_words(expected)}. On every fact it is "
+                         f"{full.text(signed=True)}. The interval is {ratio:.1f} times as wide with "
+                         f"{expected.groups / full.groups:.0%} of the facts (the square root of "
+                         f"{full.groups}/{expected.groups} is {(full.groups / expected.groups) ** 0.5:.1f}): why "
+                         "notebook 06 scores every test question.", "")

@@ -54,3 +54,90 @@ def check_hybrid_gain(gain, table, hybrid: str = "RAFT", parent: str = "RAG") ->
     return verdict(ok, f"{hybrid} gains most over {parent} on the {best} split ({expected[best]:+.0%}).",
                    f"build a dict with one entry per column of the table: "
                    f"table.loc['{hybrid}', split] - table.loc['{parent}', split] (shares, not percentages).")
+
+
+# ------------------------------------------------------------------------------- experiment: teach it to say so
+
+PROBE_SIZE = 8  # unanswerable and answerable test questions each: enough to see a large change, a rerun in seconds
+HOW_IDK = ("idk_scores = shares(outcomes(idk_run)): over probe, 8 unanswerable then 8 paraphrases asked in one "
+           "ask_many call through hybrid_pipeline(rag, idk_run), the share graded 'abstained' on the unanswerable "
+           "ones, and the shares graded 'right' and 'wrong' on the paraphrases")
+IDK_KEYS = ("abstains (unanswerable)", "right (answerable)", "confidently wrong (answerable)")
+
+
+def idk_probe() -> list:
+    """The questions the experiment asks: unanswerable ones first, then held-out paraphrases."""
+    from ..data import eval_questions
+
+    return eval_questions("unanswerable", n=PROBE_SIZE) + eval_questions("paraphrase", n=PROBE_SIZE)
+
+
+def idk_shares(outcomes, probe) -> dict:
+    """The three shares of the experiment, from each probe question's grade (right, wrong or abstained)."""
+    from statistics import mean
+
+    from ..evaluation import ABSTAINED, RIGHT, WRONG
+
+    no_answer = [o for o, q in zip(outcomes, probe) if not q.answers]
+    answerable = [o for o, q in zip(outcomes, probe) if q.answers]
+    return {IDK_KEYS[0]: mean(o == ABSTAINED for o in no_answer), IDK_KEYS[1]: mean(o == RIGHT for o in answerable),
+            IDK_KEYS[2]: mean(o == WRONG for o in answerable)}
+
+
+def pairs_problem(pairs) -> str | None:
+    """What is wrong with ``pairs`` as RAFT training data with "I don't know" examples, or None."""
+    from ..evaluation import abstained
+
+    try:
+        targets = [answer for _, answer in pairs]
+    except (TypeError, ValueError):
+        return "idk_pairs should be the list of (prompt, answer) pairs the adapter was trained on."
+    declined = sum(isinstance(t, str) and abstained(t) for t in targets)
+    if not declined:
+        return ("no training answer says \"I don't know\": give that answer to the examples whose oracle was "
+                "left out (e.oracle is None).")
+    if declined == len(targets):
+        return ("every training answer says \"I don't know\", so that is all the adapter can learn: keep the "
+                "examples with the oracle, and their cited answers.")
+    return None
+
+
+@exercise_check
+def check_experiment_idk(idk_scores, idk_run, idk_pairs, rag) -> Verdict:
+    """Experiment: RAFT taught to say "I don't know" without the oracle; how it then answers and abstains."""
+    from ..evaluation import grade_question
+    from ..hybrid import hybrid_pipeline, remove_adapter
+    from ..lora import AdapterError
+    from ..rag import RagPipeline
+    from ._experiment import shares_problem, shares_shape_problem, trained_on
+
+    if not isinstance(rag, RagPipeline):
+        return verdict(False, "", "pass the notebook's RAG pipeline, `rag`, as the last argument.")
+    problem = pairs_problem(idk_pairs)
+    if problem:
+        return verdict(False, "", problem)
+    if not trained_on(idk_run, idk_pairs, rag.model):
+        return verdict(False, "", "idk_run was not trained on idk_pairs over this model: pass the AdapterRun that "
+                                  "get_or_train_adapter returned for exactly those pairs.")
+    problem = shares_shape_problem(idk_scores, IDK_KEYS, HOW_IDK)
+    if problem:  # before the rerun, which takes a while
+        return verdict(False, "", problem)
+    probe = idk_probe()
+    try:
+        reader = hybrid_pipeline(rag, idk_run)
+    except (AdapterError, ValueError) as err:
+        return verdict(False, "", f"the adapter could not be put on rag's model ({err}). Take any adapter off "
+                                  "first: model = remove_adapter(...).")
+    try:
+        answers = reader.ask_many([q.question for q in probe], progress=False)
+    finally:
+        remove_adapter(reader)  # rag reads with the plain base model again
+    measured = idk_shares([grade_question(a.answer, q) for a, q in zip(answers, probe)], probe)
+    problem = shares_problem(idk_scores, measured, HOW_IDK)
+    if problem:
+        return verdict(False, "", problem)
+    return verdict(True, f"taught to decline when the oracle is missing, the adapter abstains on "
+                         f"{measured[IDK_KEYS[0]]:.0%} of the unanswerable questions, and on the paraphrases is right "
+                         f"{measured[IDK_KEYS[1]]:.0%} and confidently wrong {measured[IDK_KEYS[2]]:.0%} of the time. "
+                         "Set that beside `before`: abstaining is only a gain if it takes the place of wrong answers, "
+                         "not of right ones.", "")

@@ -58,3 +58,81 @@ def check_merge(fn) -> Verdict:
     return verdict(ok, "W + (alpha/r)·B·A gives the same outputs with a single matmul: merging costs no latency.",
                    "the update is layer.scale * layer.B @ layer.A (shape out × in, like the weight); "
                    "add it to layer.base.weight.")
+
+
+# ------------------------------------------------------------------------------- experiment: train longer
+
+HOW_EPOCHS = ("longer_run = closed_book_adapter(model, tokenizer, config=dataclasses.replace(SWEEP_TRAIN, "
+              "epochs=...), fact_ids=subset), then seen, held_out_score = score_adapter(longer_run)")
+
+
+def sweep_questions() -> tuple[list, list]:
+    """(training phrasings, held-out test paraphrases) of the sweep's facts, as section 6 of notebook 04 asks them."""
+    from ..data import load_questions
+    from ..finetune import SWEEP_FACTS, closed_book_questions, sweep_subset
+
+    subset = sweep_subset(SWEEP_FACTS)
+    seen = [q for q in closed_book_questions("v1") if q.fact_id in subset]
+    held_out = [q for q in load_questions("paraphrase") if q.fact_id in subset]
+    return seen, held_out
+
+
+def contains_shares(model, tokenizer, folder, seen, held_out) -> tuple[float, float]:
+    """(training phrasings, held-out) shares of answers that contain the answer, with the adapter in ``folder``."""
+    from statistics import mean
+
+    from ..evaluation import contains_answer
+    from ..finetune import answer_closed_book, finetuned_model
+
+    tuned = finetuned_model(model, folder)
+    try:  # one batch over both lists, as score_adapter asks them: the same batch gives the same answers
+        answers = answer_closed_book(tuned, tokenizer, seen + held_out, progress=False)
+    finally:
+        tuned.unload()  # the caller's model is the plain base model again
+    right = [contains_answer(a, q.answers) for a, q in zip(answers, seen + held_out)]
+    return mean(right[:len(seen)]), mean(right[len(seen):])
+
+
+@exercise_check
+def check_experiment_epochs(longer_run, held_out_score, model, tokenizer) -> Verdict:
+    """Experiment: the paraphrase sweep's adapter trained for more epochs; how many held-out paraphrases it answers."""
+    import dataclasses
+
+    from ..finetune import SWEEP_TRAIN, closed_book_questions, qa_pairs, sweep_subset
+    from ..lora import AdapterError
+    from ._experiment import run_config, trained_on
+
+    config = run_config(longer_run)
+    if config is None:
+        return verdict(False, "", "longer_run should be the AdapterRun that closed_book_adapter returns. "
+                                  f"Fix: {HOW_EPOCHS}.")
+    if config.epochs <= SWEEP_TRAIN.epochs:
+        return verdict(False, "", f"this adapter trained for {config.epochs} epochs; the sweep's took "
+                                  f"{SWEEP_TRAIN.epochs}. Train for more. Fix: {HOW_EPOCHS}.")
+    if dataclasses.replace(config, epochs=SWEEP_TRAIN.epochs) != SWEEP_TRAIN:
+        return verdict(False, "", "this adapter changes more than the epochs, so a change in its scores could come "
+                                  "from any of its settings. Start from SWEEP_TRAIN and change only epochs. "
+                                  f"Fix: {HOW_EPOCHS}.")
+    pairs = qa_pairs(tokenizer, closed_book_questions("v1", 0, sweep_subset()))
+    if not trained_on(longer_run, pairs, model):
+        return verdict(False, "", "this adapter was not trained on the sweep's facts alone, with no extra phrasings, "
+                                  f"over this base model. Fix: {HOW_EPOCHS}.")
+    try:
+        claimed = float(held_out_score)
+    except (TypeError, ValueError):
+        return verdict(False, "", f"held_out_score should be a share between 0 and 1, got {held_out_score!r}. "
+                                  f"Fix: {HOW_EPOCHS}.")
+    seen, held_out = sweep_questions()
+    try:
+        seen_share, held_share = contains_shares(model, tokenizer, longer_run.folder, seen, held_out)
+    except (AdapterError, ValueError) as err:
+        return verdict(False, "", f"the adapter could not be put on `model` ({err}). Pass the plain base model.")
+    if abs(claimed - held_share) > 1e-9:
+        return verdict(False, "", "your figure is not the share of held-out paraphrases this adapter answers (the "
+                                  "second number score_adapter returns; a share, not a percentage). "
+                                  f"Fix: {HOW_EPOCHS}.")
+    return verdict(True, f"after {config.epochs} epochs instead of {SWEEP_TRAIN.epochs}, the adapter answers "
+                         f"{held_share:.0%} of the {len(held_out)} held-out paraphrases and {seen_share:.0%} of its "
+                         f"{len(seen)} training phrasings. Set them beside the sweep's row with no extra phrasings "
+                         "(section 6): did longer training carry over to new wordings, or only deepen the old ones?",
+                   "")

@@ -65,3 +65,67 @@ def check_rrf(fn) -> Verdict:
                    "loop over the lists and their items with enumerate (rank starts at 0), add "
                    "1 / (60 + rank) to the item's total, then return (item, total) pairs sorted "
                    "by total, highest first.")
+
+
+# ------------------------------------------------------------------------------- experiment: change the retriever
+
+EXPERIMENT_SPLIT = "dev"  # knobs are judged on dev, never on the test paraphrases
+HOW_RETRIEVER = ("change = bootstrap(variant_hits, other=default_hits, groups=[q.fact_id for q in dev]), where "
+                 "each list holds recall_at_k(hits, q.doc_id, 1) for every dev question")
+
+
+def default_retriever():
+    """The course's retriever, as notebook 01 builds it: hybrid, default chunks with their title, over v1."""
+    from .. import retrieval
+    from ..data import load_documents
+
+    return retrieval.build_retriever("hybrid", load_documents("v1"), top_k=5)
+
+
+def indexed_chunks(retriever) -> tuple:
+    """What a retriever searches: its kind and the text of every chunk as it is indexed (title included or not)."""
+    from ..retrieval import indexed_text
+
+    return retriever.kind, tuple(indexed_text(n) for n in retriever.nodes)
+
+
+def first_hits(retriever, questions, vectors) -> list[float]:
+    """recall@1 (1.0 or 0.0) of every question; ``vectors`` are the default embedder's query embeddings."""
+    from .. import retrieval
+    from ..evaluation import recall_at_k
+
+    texts = [q.question for q in questions]
+    # Embedding the questions is the slow part: done once, and shared by every retriever that uses the same model.
+    shared = retriever.embedder is not None and retriever.embedder is retrieval.default_embedder()
+    rankings = retriever.retrieve_many(texts, query_embeddings=vectors) if shared else retriever.retrieve_many(texts)
+    return [recall_at_k(hits, q.doc_id, 1) for hits, q in zip(rankings, questions)]
+
+
+@exercise_check
+def check_experiment_retriever(variant, change) -> Verdict:
+    """Experiment: recall@1 on the dev questions, a changed retriever minus the default one, paired over facts."""
+    from .. import retrieval
+    from ..data import load_questions
+    from ..evaluation import bootstrap
+    from ._experiment import estimate_problem, gap_words
+
+    if not all(hasattr(variant, name) for name in ("retrieve_many", "nodes", "kind", "embedder")):
+        return verdict(False, "", "variant should be a retriever from build_retriever(kind, documents, top_k=5, "
+                                  "chunk_size=..., with_title=...), with one setting changed.")
+    default = default_retriever()
+    if indexed_chunks(variant) == indexed_chunks(default):
+        return verdict(False, "", "your variant searches the very chunks of the default hybrid retriever, so "
+                                  "nothing changed. Change kind, chunk_size or with_title (top_k does not change "
+                                  "recall@1).")
+    dev = load_questions(EXPERIMENT_SPLIT)
+    vectors = retrieval.default_embedder().get_text_embedding_batch([q.question for q in dev])
+    mine, base = first_hits(variant, dev, vectors), first_hits(default, dev, vectors)
+    expected = bootstrap(mine, other=base, groups=[q.fact_id for q in dev])
+    problem = estimate_problem(change, expected, "your variant's recall@1 minus the default's on the dev questions",
+                               HOW_RETRIEVER)
+    if problem:
+        return verdict(False, "", problem)
+    return verdict(True, f"your {variant.kind} retriever ({len(variant.nodes)} chunks, against "
+                         f"{len(default.nodes)}) changes recall@1 on the {expected.n} dev questions by "
+                         f"{expected.text(signed=True)}: {gap_words(expected)}. A change of chunking also changes "
+                         "what each prompt holds: recall is half the story.", "")
