@@ -84,7 +84,11 @@ def _shut_down_kernels(url: str, token: str) -> None:
     kernels = json.load(urllib.request.urlopen(f"{url}/api/kernels?token={token}", timeout=10))
     for kernel in kernels:
         request = urllib.request.Request(f"{url}/api/kernels/{kernel['id']}?token={token}", method="DELETE")
-        urllib.request.urlopen(request, timeout=30)
+        try:
+            urllib.request.urlopen(request, timeout=30)
+        except urllib.error.HTTPError as err:
+            if err.code != 404:  # 404: it had stopped already, which is what we want
+                raise
 
 
 def session_peak_mb() -> float:
