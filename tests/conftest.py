@@ -53,6 +53,18 @@ def generator():
 
 
 @pytest.fixture(scope="session")
+def tokenizer():
+    """The course's tokenizer without its model, padding on the left as generation needs."""
+    from transformers import AutoTokenizer
+
+    from course_utils.models import prepare_generator
+
+    tok = AutoTokenizer.from_pretrained(prepare_generator())
+    tok.padding_side = "left"
+    return tok
+
+
+@pytest.fixture(scope="session")
 def embedder():
     from course_utils.models import load_embedder
 

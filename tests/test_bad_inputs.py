@@ -16,6 +16,7 @@ import pytest
 
 from course_utils.config import DATA_DIR, get_config
 from course_utils.data import DataError, eval_questions, load_documents, load_facts, load_questions
+from tiny_models import tiny_llama
 
 
 def _file_digest(path) -> str:
@@ -257,34 +258,13 @@ def test_rag_with_unknown_retriever(generator, docs):
 
 # ----------------------------------------------------------------------------- LoRA adapters and training
 
-def tiny_llama(seed=0):
-    """A two-layer random Llama with the course's vocabulary: adapters in milliseconds."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    return LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                        num_attention_heads=4, num_key_value_heads=2)).eval()
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from course_utils.models import prepare_generator
-
-    tok = AutoTokenizer.from_pretrained(prepare_generator())
-    tok.padding_side = "left"
-    return tok
-
-
 @pytest.fixture
 def trained(tmp_path, monkeypatch, tokenizer):
     """An adapter trained and cached in a temporary cache: (model, AdapterRun)."""
     from course_utils.finetune import TrainConfig, closed_book_questions, get_or_train_adapter, qa_pairs
 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
-    model = tiny_llama()
+    model = tiny_llama(tied=False)
     pairs = qa_pairs(tokenizer, closed_book_questions("v1")[:2])
     return model, get_or_train_adapter("tiny", pairs, TrainConfig(r=2, epochs=1, batch_size=2), model, tokenizer,
                                        progress=False)
@@ -301,7 +281,7 @@ def test_unknown_lora_target_module():
     from course_utils.lora import lora_config
 
     expect_error(ValueError, r"Unknown LoRA target module\(s\).*qq_proj", "q_proj",
-                 lora_config, targets=("qq_proj",), model=tiny_llama())
+                 lora_config, targets=("qq_proj",), model=tiny_llama(tied=False))
 
 
 def test_empty_training_set():
@@ -342,7 +322,7 @@ def test_adapter_of_another_base_model(trained):
 
     _, run = trained
     expect_error(AdapterError, "trained on another base model", "Fix: load its base model", finetuned_model,
-                 tiny_llama(seed=1), run.folder)
+                 tiny_llama(seed=1, tied=False), run.folder)
 
 
 def test_adapter_asked_for_before_it_was_trained(tmp_path):
@@ -350,7 +330,7 @@ def test_adapter_asked_for_before_it_was_trained(tmp_path):
     from course_utils.finetune import finetuned_model
     from course_utils.lora import AdapterError
 
-    expect_error(AdapterError, "No adapter folder at", "Fix: .* train one", finetuned_model, tiny_llama(),
+    expect_error(AdapterError, "No adapter folder at", "Fix: .* train one", finetuned_model, tiny_llama(tied=False),
                  tmp_path / "adapters" / "closed-book-v1-x0-0123")
 
 
@@ -358,7 +338,7 @@ def test_interrupted_training_leaves_no_adapter_that_would_be_trusted(tmp_path, 
     from course_utils.finetune import TrainConfig, adapters_dir, get_or_train_adapter
 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
-    model = tiny_llama()
+    model = tiny_llama(tied=False)
 
     def power_cut(epoch):
         raise KeyboardInterrupt

@@ -18,6 +18,7 @@ import pytest
 from course_utils.data import eval_questions, load_documents, load_questions
 from course_utils.evaluation import bootstrap
 from course_utils.exercises import passed
+from tiny_models import tiny_llama
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
 
@@ -26,29 +27,6 @@ def run_solution(name: str, namespace: dict) -> dict:
     """Run a solution file as its notebook cell would, with the notebook's objects in ``namespace``."""
     exec(compile((SOLUTIONS / f"{name}.py").read_text(), f"{name}.py", "exec"), namespace)
     return namespace
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    """The course's tokenizer, without its model (read from the model cache before any test moves the cache)."""
-    from transformers import AutoTokenizer
-
-    from course_utils.models import prepare_generator
-
-    tok = AutoTokenizer.from_pretrained(prepare_generator())
-    tok.padding_side = "left"
-    return tok
-
-
-def tiny_llama(seed=0):
-    """A two-layer random Llama with the course's vocabulary: adapters train in a second."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    return LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                        num_attention_heads=4, num_key_value_heads=2,
-                                        tie_word_embeddings=True)).eval()
 
 
 @pytest.fixture

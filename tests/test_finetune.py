@@ -12,26 +12,7 @@ from course_utils import finetune
 from course_utils.finetune import (IGNORE, TrainConfig, answer_loss, check_pairs, closed_book_adapter,
                                    closed_book_questions, collate, encode_pair, finetuned_model, get_or_train_adapter,
                                    qa_pairs, train_adapter)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from course_utils.models import prepare_generator
-
-    tok = AutoTokenizer.from_pretrained(prepare_generator())
-    tok.padding_side = "left"
-    return tok
-
-
-def tiny_llama(seed=0):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=49152, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
-    return LlamaForCausalLM(config).eval()
+from tiny_models import tiny_llama
 
 
 @pytest.fixture
