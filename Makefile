@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-UV     := $(VENV)/bin/uv pip --python $(PY)
+UV_INSTALL := $(VENV)/bin/uv pip install --python $(PY)
 PORT   ?= 8888
 
 .PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean vectordb vectordb-stop
@@ -16,9 +16,9 @@ $(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
 	# torch first, with pip: its pinned CPU build is what pip finds (uv would fetch a multi-GB CUDA build).
 	$(PY) -m pip install --quiet torch==2.13.0 uv==0.13.9
 	# uv installs the ~180 pinned packages in parallel: about 1 minute, against several with pip.
-	$(UV) install --quiet -r requirements.lock
-	$(UV) install --quiet --no-deps -r requirements-nodeps.txt
-	$(UV) install --quiet --no-deps -e .
+	$(UV_INSTALL) --quiet -r requirements.lock
+	$(UV_INSTALL) --quiet --no-deps -r requirements-nodeps.txt
+	$(UV_INSTALL) --quiet --no-deps -e .
 	$(PY) -m course_utils.models
 	touch $@
 
