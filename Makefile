@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-UV_INSTALL := $(VENV)/bin/uv pip install --python $(PY)
+# --link-mode copy: uv's default hard-links files from its cache, and nltk (under llama-index) refuses to open a
+# file with more than one link, as a guard against links that lead outside the install.
+UV_INSTALL := $(VENV)/bin/uv pip install --python $(PY) --link-mode copy
 PORT   ?= 8888
 
 .PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean vectordb vectordb-stop

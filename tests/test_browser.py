@@ -150,12 +150,15 @@ def test_lab_serves_the_settings_that_keep_it_off_the_network(lab):
     assert properties["fetchNews"]["default"] == "false" and properties["checkForUpdates"]["default"] is False
 
 
+# Run-all stops at a cell that raises, leaving the cells below it unexecuted: an error output also ends the wait,
+# so that a failing notebook fails the test at once rather than after the whole timeout.
 ALL_EXECUTED = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   if (!panel || !panel.content || !panel.sessionContext.session) return false;
+  if (panel.sessionContext.session.kernel.status !== 'idle') return false;
+  if (panel.node.querySelector(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")) return true;
   const code = panel.content.widgets.filter(c => c.model.type === 'code');
-  return panel.sessionContext.session.kernel.status === 'idle'
-      && code.every(c => c.model.executionCount !== null);
+  return code.every(c => c.model.executionCount !== null);
 }"""
 
 
