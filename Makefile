@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 UV_INSTALL := $(VENV)/bin/uv pip install --python $(PY) --link-mode copy
 PORT   ?= 8888
 
-.PHONY: setup course test lab prefetch lock data closed-book bench budget figures determinism clean vectordb vectordb-stop
+.PHONY: setup course lint test lab prefetch lock data closed-book bench budget figures determinism clean vectordb vectordb-stop
 
 ## setup: create .venv with the pinned dependencies, and prepare the offline models
 setup: $(STAMP)
@@ -28,8 +28,14 @@ $(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
 course: setup
 	$(PY) -m course_utils.run_course
 
-## test: the whole test suite, notebooks included
-test: setup
+## lint: ruff, the layer order of course_utils (import-linter) and a check that no code is said twice
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 --score=n course_utils
+
+## test: the lint checks, then the whole test suite, notebooks included
+test: lint
 	$(PY) -m pytest
 
 ## bench: run the benchmarks; writes build/bench.json

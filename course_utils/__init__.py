@@ -1,2 +1,16 @@
-"""Helpers for the course "RAG vs Fine-Tuning, hands-on"."""
+"""Helpers for the course "RAG vs Fine-Tuning, hands-on".
+
+Each module holds one idea. They stand in layers, and a module imports only
+from the layers below its own, so data flows one way: data -> index ->
+retrieve -> prompt -> generate -> evaluate, then the comparisons built on
+them (``make lint`` checks it, with the contract in ``pyproject.toml``):
+
+7. report, widgets, exercises, run_course: what the learner sees and runs
+6. comparison, claims, tuning: every approach on the same questions, and what that says
+5. hybrid, scale: RAG with an adapter, RAFT; RAG over a large index
+4. rag, finetune: the RAG loop; training adapters
+3. retrieval, generation, lora, evaluation: retrieve, prompt and generate, adapt; score
+2. data, models, machine, vectordb, worldgen, kit: the data, the models and the machine
+1. config, artifacts, quiet: settings and caches
+"""
 from . import quiet  # noqa: F401  (hides one library warning in every notebook; see quiet.py)

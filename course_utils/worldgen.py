@@ -329,7 +329,9 @@ def _facts(rng: random.Random) -> list[dict]:
 
 
 def _phrasings(spec: dict, name: str) -> dict:
-    fill = lambda t: t.replace("{e}", name)
+    def fill(text: str) -> str:
+        return text.replace("{e}", name)
+
     return dict(sentence=fill(spec["sentence"]), train=fill(spec["train"]),
                 **{key: [fill(t) for t in spec[key]] for key in ("extra", "dev", "heldout")})
 
@@ -425,7 +427,9 @@ def _value_domains(facts: list[dict], v1: dict[str, str], v2: dict[str, str]) ->
         values = _spec(f)["values"]
         drawn = set(values) if isinstance(values, list) else {v1[f["fact_id"]], v2[f["fact_id"]]}
         domains.setdefault(f["attribute"], set()).update(drawn)
-    numeric = lambda vs: all(v.isdigit() for v in vs)
+    def numeric(values) -> bool:
+        return all(v.isdigit() for v in values)
+
     return {attr: sorted(vs, key=int if numeric(vs) else None) for attr, vs in sorted(domains.items())}
 
 

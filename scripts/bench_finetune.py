@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if models_cache.exists():  # reuse the converted generator; only the adapters must be fresh
         (get_config().cache_dir / "models").symlink_to(models_cache.resolve())
 
-    from course_utils.finetune import DEFAULT_TRAIN, closed_book_adapter, evaluate_closed_book, finetuned_model
+    from course_utils.finetune import closed_book_adapter, evaluate_closed_book, finetuned_model
     from course_utils.models import load_generator
 
     set_seed()

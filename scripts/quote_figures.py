@@ -124,7 +124,6 @@ def notebook_stats(folder: Path | None = None) -> dict[str, dict]:
     for path in sorted(Path(folder or NOTEBOOKS).glob("[0-9][0-9]_*.ipynb")):
         nb = read_json(path) or {}
         markdown = [cell_source(c) for c in nb.get("cells", []) if c.get("cell_type") == "markdown"]
-        text = "\n".join(markdown)
         title = markdown[0].strip().splitlines()[0].lstrip("# ").strip() if markdown and markdown[0].strip() \
             else path.stem
         title = re.sub(r"^\d+\s*[·.:-]\s*", "", title)  # "00 · Welcome" -> "Welcome"

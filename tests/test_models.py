@@ -1,7 +1,6 @@
 """Loading the two bundled models, offline, and the errors when a model cannot be had."""
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch

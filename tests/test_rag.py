@@ -202,10 +202,10 @@ def test_batched_and_llamaindex_paths_give_the_same_answers(rag):
     batched = rag.ask_many(questions, batch_size=4, progress=False)
     engine = rag.query_engine()
     via_llama = [rag.ask_llamaindex(q, engine) for q in questions]
-    for b, l in zip(batched, via_llama, strict=True):
-        assert l.prompt == b.prompt  # ask_llamaindex reports the prompt we build; the engine must build it too
-        assert [h.chunk_id for h in l.hits] == [h.chunk_id for h in b.hits]
-        assert l.raw == b.raw and l.citations == b.citations
+    for b, li in zip(batched, via_llama, strict=True):
+        assert li.prompt == b.prompt  # ask_llamaindex reports the prompt we build; the engine must build it too
+        assert [h.chunk_id for h in li.hits] == [h.chunk_id for h in b.hits]
+        assert li.raw == b.raw and li.citations == b.citations
     assert any(b.cited for b in batched)  # the comparison covers citations, not only empty answers
     single = rag.ask(questions[0])
     assert (single.raw, single.prompt) == (batched[0].raw, batched[0].prompt)
