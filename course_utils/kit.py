@@ -1,7 +1,8 @@
 """What every notebook does at its start and at its end: its two times, then its run time and memory.
 
-A notebook's first code cell makes ``course_utils`` importable, then calls
-``start("03_rag_loop.ipynb")``; its last calls ``finish()``. Two times are
+A notebook's first code cell is one line,
+``from course_utils.kit import start; start("03_rag_loop.ipynb")``; its last
+calls ``finish()``. Two times are
 stated, and kept apart, because they answer different questions:
 
 * **learner time**: minutes to read the notebook and do its exercises,
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from .config import REPO_ROOT
+from .machine import choose_precision
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUDGET = NOTEBOOKS / "budget.json"
@@ -76,13 +78,15 @@ def reference_run(name: str) -> dict | None:
 
 def _this_machine_gflops() -> float | None:
     """This machine's float32 matmul rate, as measured once with the precision choice (notebook 00)."""
-    from .machine import choose_precision
-
     return choose_precision()["fp32_gflops"]  # None when COURSE_PRECISION forces a choice without measuring
 
 
 def start(name: str) -> None:
     """Print the notebook's learner time and machine time, and start its clock."""
+    if not NOTEBOOKS.is_dir():  # installed as a copy (pip install .), away from the course's folder
+        raise FileNotFoundError(f"course_utils is installed at {REPO_ROOT}, outside the course's folder, so it cannot "
+                                "find the notebooks. Fix: run `make setup` in the course's folder (it installs the "
+                                "course with `pip install -e .`), and open the notebooks with `make lab`.")
     path = NOTEBOOKS / name
     if not path.exists():
         raise FileNotFoundError(f"No notebook {name!r} in {NOTEBOOKS}. Fix: pass this notebook's file name.")
