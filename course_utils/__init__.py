@@ -6,10 +6,12 @@ retrieve -> prompt -> generate -> evaluate, then the comparisons built on
 them (``make lint`` checks it, with the contract in ``pyproject.toml``):
 
 7. report, widgets, exercises, run_course: what the learner sees and runs
-6. comparison, claims, tuning: every approach on the same questions, and what that says
+6. comparison, claims, tuning, experiments: every approach on the same questions, and what that says;
+   below them, workbench (answers for any approach, cached), then approaches (the five approaches and
+   the settings that decide their answers)
 5. hybrid, scale: RAG with an adapter, RAFT; RAG over a large index
-4. rag, finetune: the RAG loop; training adapters
-3. retrieval, generation, lora, evaluation: retrieve, prompt and generate, adapt; score
+4. rag, adapters: the RAG loop; the adapter cache and the closed-book fine-tune; below them, training
+3. retrieval, generation, lora, evaluation, plots: retrieve, prompt and generate, adapt; score; draw
 2. data, models, machine, vectordb, worldgen, kit: the data, the models and the machine
 1. config, artifacts, quiet: settings and caches
 """

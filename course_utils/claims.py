@@ -2,7 +2,7 @@
 
 Every claim is a small pure function ``measures -> Verdict``. ``measures`` is a
 flat dict (``measures_from`` builds it from notebook 06's comparison and
-experiments). Accuracy figures in it are ``evaluation.Estimate`` objects: a
+experiments). Accuracy figures in it are ``evaluation.intervals.Estimate`` objects: a
 value with its 95% interval and its n, from the held-out test questions.
 Timings measured once are plain numbers. The thresholds that decide a verdict
 sit beside each function as named constants, so a learner can read, and argue
@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .evaluation import Estimate
+from .evaluation.intervals import Estimate
 
 SUPPORTED, NUANCED, REFUTED, INCONCLUSIVE = "supported", "nuanced", "refuted", "inconclusive"
 MARKS = {SUPPORTED: "[+]", NUANCED: "[~]", REFUTED: "[-]", INCONCLUSIVE: "[?]"}  # plain text: renders everywhere
@@ -312,8 +312,8 @@ def measures_from(comparison, experiments: dict) -> dict:
     """
     import numpy as np
 
-    from .comparison import TEST_SPLIT
-    from .evaluation import bootstrap
+    from .approaches import TEST_SPLIT
+    from .evaluation.intervals import bootstrap
 
     c, test = comparison, TEST_SPLIT
     lat = {a: c.latency_stats(a) for a in ("RAG", "fine-tune")}
@@ -402,7 +402,7 @@ def literature_differences(comparison, measures: dict) -> dict[str, Estimate]:
     sweep (``measures["ft_aug_gain"]``, the same facts trained with and without extra phrasings), and
     "matching index vs mismatched index" is the index swap (``measures["index_swap_gain"]``).
     """
-    from .comparison import TEST_SPLIT
+    from .approaches import TEST_SPLIT
 
     special = {("fine-tune, paraphrases", "fine-tune"): "ft_aug_gain",
                ("matching index", "mismatched index"): "index_swap_gain"}

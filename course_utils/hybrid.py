@@ -28,10 +28,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Real
 
+from .adapters import AdapterRun, adapter_on, get_or_train_adapter
 from .config import SEED
-from .finetune import AdapterRun, TrainConfig, get_or_train_adapter
+from .data import load_documents, load_questions
+from .evaluation import RIGHT, contains_answer, grade_question
+from .generation import generate_batch
+from .lora import adapter_folder, load_adapter
+from .models import load_generator
 from .rag import RagPipeline, build_rag_prompt, make_answer
 from .retrieval import Hit, bm25_scores, chunk_documents, tokenize
+from .training import TrainConfig
 
 DEFAULT_P_ORACLE = 0.8  # Zhang et al. found the best P between 40% and 100%, depending on the dataset
 DEFAULT_N_DISTRACTORS = 2  # oracle + 2 distractors = 3 sources, the top_k of the course's RAG
@@ -51,8 +57,6 @@ def knowledge_chunks(documents) -> list[Hit]:
 
 def oracle_chunk(question, chunks) -> Hit:
     """The chunk of the question's gold document that states its answer."""
-    from .evaluation import contains_answer
-
     if not question.answers:
         raise ValueError(f"Question {question.qid!r} has no answer, so it has no oracle chunk. "
                          "Fix: train RAFT on answerable questions only, e.g. load_questions('train').")
@@ -151,12 +155,8 @@ def raft_adapter(model=None, tokenizer=None, p_oracle: float = DEFAULT_P_ORACLE,
                  n_distractors: int = DEFAULT_N_DISTRACTORS, config: TrainConfig = RAFT_TRAIN,
                  questions=None, documents=None, progress: bool = True, plot: bool = False) -> AdapterRun:
     """The RAFT adapter: trained on the training split over the v1 documents, or reused from the cache."""
-    from .data import load_documents, load_questions
-
     check_raft_settings(p_oracle, n_distractors)  # before loading anything
     if model is None or tokenizer is None:
-        from .models import load_generator
-
         model, tokenizer = load_generator()
     questions = load_questions("train") if questions is None else questions
     documents = load_documents("v1") if documents is None else documents
@@ -188,10 +188,6 @@ def recomputed_activations(model):
 
 # ------------------------------------------------------------------------------- RAG with an adapter
 
-def adapter_folder(adapter):
-    """An ``AdapterRun`` or a folder path -> the folder."""
-    return adapter.folder if isinstance(adapter, AdapterRun) else adapter
-
 
 def hybrid_pipeline(rag: RagPipeline, adapter) -> RagPipeline:
     """RAG with a LoRA adapter on its generator: the same index, prompt and settings; only the reader changes.
@@ -200,8 +196,6 @@ def hybrid_pipeline(rag: RagPipeline, adapter) -> RagPipeline:
     notebook 04) or its folder. The adapter is put on ``rag``'s model *in
     place*: until ``remove_adapter`` takes it off, ``rag`` reads with it too.
     """
-    from .lora import load_adapter
-
     adapted = load_adapter(rag.model, adapter_folder(adapter))
     return RagPipeline(adapted, rag.tokenizer, rag.retriever, top_k=rag.top_k, max_new_tokens=rag.max_new_tokens,
                        instruction=rag.instruction, system=rag.system, hit_filter=rag.hit_filter,
@@ -220,56 +214,11 @@ def remove_adapter(pipeline_or_model):
 
 def answer_examples(model, tokenizer, examples, max_new_tokens: int = 20, progress: bool = True):
     """Answer prompts built with fixed sources (e.g. oracle + k distractors); ``RagAnswer`` s, scorable."""
-    from .generation import generate_batch
-
     raws = generate_batch(model, tokenizer, [e.prompt for e in examples], max_new_tokens, progress=progress)
     return [make_answer(e.question.question, raw, e.hits, e.prompt) for e, raw in zip(examples, raws)]
 
 
-# ------------------------------------------------------------------------------- comparing approaches
-
-def evaluate_approaches(bench, approaches, questions_by_split, documents_by_version, progress: bool = True):
-    """Scored rows of every approach on every split, through notebook 06's cached runner.
-
-    ``bench``: a ``course_utils.comparison.Workbench`` holding the adapters. The
-    update split is answered over the v2 documents (its facts changed), the
-    rest over v1. Answers are cached, so notebook 06 reads these back.
-    """
-    by_version = {}
-    for split, questions in questions_by_split.items():  # one batched run per approach and document set
-        by_version.setdefault("v2" if split == "update" else "v1", {})[split] = questions
-    rows = []
-    for name in approaches:
-        answered = {}
-        for version, groups in by_version.items():
-            answered |= bench.evaluate_groups(name, groups, documents_by_version[version], progress=progress)
-        rows += [row for split in questions_by_split for row in answered[split]]
-    return rows
-
-
-def approach_table(rows, metric: str = "strict"):
-    """approach × split: the mean of ``metric`` over the rows where it applies (None rows are skipped)."""
-    import pandas as pd
-
-    df = pd.DataFrame(rows)
-    df = df[df[metric].notna()]
-    table = df.groupby(["approach", "split"], sort=False)[metric].apply(lambda s: s.astype(float).mean())
-    return table.unstack("split")
-
-
-@contextmanager
-def adapter_on(model, adapter):
-    """``model`` with ``adapter`` (an ``AdapterRun`` or folder) on it, taken off again afterwards; None = base."""
-    if adapter is None:
-        yield model
-        return
-    from .lora import load_adapter
-
-    adapted = load_adapter(model, adapter_folder(adapter))
-    try:
-        yield adapted
-    finally:
-        adapted.unload()
+# ------------------------------------------------------------------------------- robustness
 
 
 def robustness_sweep(model, tokenizer, readers: dict, questions, documents, distractors=(0, 2, 4),
@@ -283,8 +232,6 @@ def robustness_sweep(model, tokenizer, readers: dict, questions, documents, dist
     of every question and ``frame.attrs["facts"]`` their facts, for paired intervals.
     """
     import pandas as pd
-
-    from .evaluation import RIGHT, grade_question
 
     sets = {k: raft_examples(tokenizer, questions, documents, p_oracle=1.0, n_distractors=k, seed=seed)
             for k in distractors}

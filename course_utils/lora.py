@@ -163,3 +163,8 @@ def load_adapter(model, folder):
     check_adapter_folder(folder, model)
     # peft reads adapter_model.safetensors (checked above), never a pickle.
     return PeftModel.from_pretrained(model, str(folder)).eval()
+
+
+def adapter_folder(adapter):
+    """An adapter's folder, as a ``Path``: given the folder itself, or anything with a ``folder`` (an ``AdapterRun``)."""
+    return Path(getattr(adapter, "folder", adapter))

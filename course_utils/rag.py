@@ -25,7 +25,6 @@ import torch
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from .evaluation import ABSTAINED, RIGHT, WRONG, contains_answer, exact_match, grade_question, token_f1
 from .generation import (BATCH_ROWS, SYSTEM_PROMPT, as_llamaindex_llm, chat_prompt, count_tokens, cut_off,
                          eos_and_pad_ids, generate_ids)
 from .retrieval import Hit, build_retriever
@@ -355,83 +354,6 @@ def build_rag(model, tokenizer, documents, retriever: str = "hybrid", top_k: int
                          "Fix: pass top_k=1 or more (3 is the course's default).")
     index = build_retriever(retriever, documents, top_k=max(top_k, 5), embedder=embedder)
     return RagPipeline(model, tokenizer, index, top_k=top_k, **options)
-
-
-# --------------------------------------------------------------------------- evaluation
-
-def source_text(hit) -> str:
-    return f"{hit.title}: {hit.text}"
-
-
-def citation_correct(result: RagAnswer, question) -> bool:
-    """Is the answer right, and does it cite the question's gold document, and nothing else?
-
-    Strict: an uncited answer counts as wrong, and so does a wrong answer with a
-    citation, a citation of any other document (even one that happens to
-    mention the same value) or of a source that does not exist ([4] of 3).
-    """
-    if not result.citations or result.invalid_citations:
-        return False
-    return (grade_question(result.answer, question) == RIGHT
-            and all(h.doc_id == question.doc_id for h in result.cited_hits))
-
-
-def score_results(results, questions) -> list[dict]:
-    """One row per question: the answer, its grade and scores, and whether the gold document was in the prompt.
-
-    ``strict`` (1 or 0) is the headline score; ``outcome`` is right, wrong or
-    abstained (``evaluation.grade``); exact match, F1 and contains stay beside it.
-    """
-    rows = []
-    for r, q in zip(results, questions, strict=True):
-        answerable = bool(q.answers)
-        outcome = grade_question(r.answer, q)
-        rows.append({
-            "qid": q.qid, "fact_id": q.fact_id, "split": q.split, "question": q.question,
-            "gold": ", ".join(q.answers) or "-", "answer": r.raw, "outcome": outcome,
-            "strict": float(outcome == RIGHT) if answerable else None,
-            "exact_match": exact_match(r.answer, q.answers) if answerable else None,
-            "f1": token_f1(r.answer, q.answers) if answerable else None,
-            "contains": contains_answer(r.answer, q.answers) if answerable else None,
-            "cited": r.cited, "citation_correct": citation_correct(r, q) if answerable else None,
-            "abstained": outcome == ABSTAINED, "confident_wrong": outcome == WRONG,
-            "cut_off": bool(r.timings.get("cut_off", False)),
-            "retrieved": ", ".join(h.doc_id for h in r.hits),
-            "gold_retrieved": any(h.doc_id == q.doc_id for h in r.hits) if answerable else None,
-            "stale": contains_answer(r.answer, q.stale_answers) if q.stale_answers else None,
-        })
-    return rows
-
-
-def split_summary(rows):
-    """A pandas DataFrame, one row per split: answer quality, citations and abstention."""
-    import pandas as pd
-
-    df = pd.DataFrame(rows)
-    table = {}
-    for split, part in df.groupby("split", sort=False):
-        answerable = part[part["exact_match"].notna()]
-        unanswerable = part[part["exact_match"].isna()]
-        table[split] = {
-            "questions": len(part), "strict": answerable["strict"].mean(),
-            "confidently wrong": part["confident_wrong"].mean(),
-            "exact match": answerable["exact_match"].mean(), "contains": answerable["contains"].mean(),
-            "F1": answerable["f1"].mean(), "cited": part["cited"].mean(),
-            "citation accuracy": answerable["citation_correct"].astype(float).mean(),
-            "abstains (should)": unanswerable["abstained"].mean(),
-            "abstains (should not)": answerable["abstained"].mean(),
-        }
-    return pd.DataFrame(table).T
-
-
-def failure_kind(row) -> str:
-    """'correct', 'retrieval miss' (gold document not in the prompt) or 'reading miss' (it was; answer wrong).
-
-    Correct means strictly right (``evaluation.grade``): the gold value and no other.
-    """
-    if row["strict"]:
-        return "correct"
-    return "reading miss" if row["gold_retrieved"] else "retrieval miss"
 
 
 # --------------------------------------------------------------------------- bad data

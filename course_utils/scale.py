@@ -211,7 +211,7 @@ def timed_build(kind: str, corpus: Corpus):
 
 def quality(search, corpus: Corpus, questions, vectors, ks=(1, 5), depth: int = 10) -> dict:
     """recall@k and MRR (over the first ``depth`` hits) on answerable questions: is a chunk of the gold document found?"""
-    from .evaluation import recall_at_k, reciprocal_rank
+    from .evaluation.ranking import recall_at_k, reciprocal_rank
 
     ranked = [[corpus.doc_ids[i] for i in search.search(q.question, v, depth)] for q, v in zip(questions, vectors)]
     scores = {f"recall@{k}": float(np.mean([recall_at_k(r, q.doc_id, k) for r, q in zip(ranked, questions)]))
@@ -327,8 +327,9 @@ class ScaleRetriever:
 
 def rag_strict(model, tokenizer, corpus: Corpus, questions, embedder=None):
     """Strict accuracy of the course's RAG pipeline over ``corpus``: a bootstrap ``Estimate`` (facts resampled)."""
-    from .evaluation import bootstrap
-    from .rag import RagPipeline, score_results
+    from .evaluation.intervals import bootstrap
+    from .rag import RagPipeline
+    from .evaluation.summaries import score_results
 
     rag = RagPipeline(model, tokenizer, ScaleRetriever(corpus, embedder=embedder))
     rows = score_results(rag.ask_many([q.question for q in questions], progress=False), questions)

@@ -10,7 +10,8 @@ evaluation, so notebook 06 reads back what notebooks 03 and 05 computed.
 """
 from __future__ import annotations
 
-from .comparison import DEFAULT_SETTINGS, EvalSettings, Workbench, get_approach
+from .approaches import DEFAULT_SETTINGS, EvalSettings, get_approach
+from .workbench import Workbench
 from .data import DEV_SPLITS, load_documents, load_questions
 
 TOP_K_CHOICES = (1, 2, 3)  # chunks in the prompt; more only lengthens the prompt of a 2,048-token model
@@ -66,7 +67,7 @@ def tuned_settings(model, tokenizer, settings: EvalSettings = DEFAULT_SETTINGS, 
 
     Cached after the first run: asking again costs nothing.
     """
-    from .comparison import APPROACHES
+    from .approaches import APPROACHES
 
     adapters = dict(adapters or {})
     tuned = settings.with_k("RAG", choose_top_k(sweep_top_k(model, tokenizer, settings=settings, progress=progress)))

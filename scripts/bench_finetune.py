@@ -2,7 +2,7 @@
 
     python scripts/bench_finetune.py [--sweep] [--out build/bench_finetune.json]
 
-Targets (course_utils.finetune.DEFAULT_TRAIN on the bundled SmolLM2-135M, 2 cores):
+Targets (course_utils.training.DEFAULT_TRAIN on the bundled SmolLM2-135M, 2 cores):
 * the default LoRA run <= 180 s;
 * peak RSS <= 2 GB.
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if models_cache.exists():  # reuse the converted generator; only the adapters must be fresh
         (get_config().cache_dir / "models").symlink_to(models_cache.resolve())
 
-    from course_utils.finetune import closed_book_adapter, evaluate_closed_book, finetuned_model
+    from course_utils.adapters import closed_book_adapter, evaluate_closed_book, finetuned_model
     from course_utils.models import load_generator
 
     set_seed()

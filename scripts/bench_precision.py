@@ -54,9 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         (get_config().cache_dir / "models").symlink_to(models_cache.resolve())
     os.environ["COURSE_PRECISION"] = "float32"  # the reference; the bf16 copy is made below
 
-    from course_utils.comparison import TEST_SPLIT, Workbench
+    from course_utils.approaches import TEST_SPLIT
+    from course_utils.workbench import Workbench
     from course_utils.data import eval_questions, load_documents
-    from course_utils.finetune import DEFAULT_TRAIN, closed_book_questions, qa_pairs, train_adapter
+    from course_utils.training import DEFAULT_TRAIN, qa_pairs, train_adapter
+    from course_utils.adapters import closed_book_questions
     from course_utils.models import load_generator
     from course_utils.tuning import tuned_settings
 

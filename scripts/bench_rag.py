@@ -33,7 +33,8 @@ from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import get_config, set_seed  # noqa: E402
 from course_utils.data import EVAL_SPLITS, eval_questions, load_documents, load_questions  # noqa: E402
 from course_utils.evaluation import contains_answer  # noqa: E402
-from course_utils.rag import DEFAULT_TOP_K, build_rag, failure_kind, score_results, split_summary  # noqa: E402
+from course_utils.rag import DEFAULT_TOP_K, build_rag  # noqa: E402
+from course_utils.evaluation.summaries import failure_kind, score_results, split_summary  # noqa: E402
 
 P50_TARGET_S = 1.5
 STEPS = ("retrieve", "prefill", "decode", "total")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import set_seed  # noqa: E402
 from course_utils.data import load_documents, load_questions  # noqa: E402
-from course_utils.evaluation import score_retriever  # noqa: E402
+from course_utils.evaluation.ranking import score_retriever  # noqa: E402
 from course_utils.retrieval import DEFAULT_CHUNK_SIZE, RETRIEVER_KINDS, build_retriever  # noqa: E402
 
 RECALL_TARGET, P50_TARGET_MS = 0.95, 20.0

@@ -45,9 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     if models_cache.exists():  # reuse the converted generator; adapters and answers must be fresh
         (get_config().cache_dir / "models").symlink_to(models_cache.resolve())
 
-    from course_utils.comparison import TEST_SPLIT, Workbench
+    from course_utils.approaches import TEST_SPLIT
+    from course_utils.workbench import Workbench
     from course_utils.data import eval_questions, load_documents
-    from course_utils.finetune import DEFAULT_TRAIN, closed_book_adapter
+    from course_utils.training import DEFAULT_TRAIN
+    from course_utils.adapters import closed_book_adapter
     from course_utils.hybrid import RAFT_TRAIN, raft_adapter
     from course_utils.machine import describe
     from course_utils.models import load_generator

@@ -261,7 +261,8 @@ def test_rag_with_unknown_retriever(generator, docs):
 @pytest.fixture
 def trained(tmp_path, monkeypatch, tokenizer):
     """An adapter trained and cached in a temporary cache: (model, AdapterRun)."""
-    from course_utils.finetune import TrainConfig, closed_book_questions, get_or_train_adapter, qa_pairs
+    from course_utils.training import TrainConfig, qa_pairs
+    from course_utils.adapters import closed_book_questions, get_or_train_adapter
 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     model = tiny_llama(tied=False)
@@ -272,7 +273,7 @@ def trained(tmp_path, monkeypatch, tokenizer):
 
 @pytest.mark.parametrize("rank", [0, -4, 2.5])
 def test_lora_rank_that_is_not_positive(rank):
-    from course_utils.finetune import TrainConfig
+    from course_utils.training import TrainConfig
 
     expect_error(ValueError, f"rank r must be a positive whole number, got {rank}", "Fix: use r=8", TrainConfig, r=rank)
 
@@ -285,13 +286,13 @@ def test_unknown_lora_target_module():
 
 
 def test_empty_training_set():
-    from course_utils.finetune import check_pairs
+    from course_utils.training import check_pairs
 
     expect_error(ValueError, "The training set is empty", "Fix: pass at least one", check_pairs, [])
 
 
 def test_corrupt_adapter_is_refused_and_the_cache_retrains_it(trained, tokenizer, capsys):
-    from course_utils.finetune import finetuned_model, get_or_train_adapter
+    from course_utils.adapters import finetuned_model, get_or_train_adapter
     from course_utils.lora import AdapterError
 
     model, run = trained
@@ -305,19 +306,20 @@ def test_corrupt_adapter_is_refused_and_the_cache_retrains_it(trained, tokenizer
 
 
 def _pairs_of(tokenizer):
-    from course_utils.finetune import closed_book_questions, qa_pairs
+    from course_utils.adapters import closed_book_questions
+    from course_utils.training import qa_pairs
 
     return qa_pairs(tokenizer, closed_book_questions("v1")[:2])
 
 
 def _config_of(run):
-    from course_utils.finetune import TrainConfig
+    from course_utils.training import TrainConfig
 
     return TrainConfig(**{**run.info["config"], "targets": tuple(run.info["config"]["targets"])})
 
 
 def test_adapter_of_another_base_model(trained):
-    from course_utils.finetune import finetuned_model
+    from course_utils.adapters import finetuned_model
     from course_utils.lora import AdapterError
 
     _, run = trained
@@ -327,7 +329,7 @@ def test_adapter_of_another_base_model(trained):
 
 def test_adapter_asked_for_before_it_was_trained(tmp_path):
     """A notebook run out of order: the adapter a later cell expects is not there yet."""
-    from course_utils.finetune import finetuned_model
+    from course_utils.adapters import finetuned_model
     from course_utils.lora import AdapterError
 
     expect_error(AdapterError, "No adapter folder at", "Fix: .* train one", finetuned_model, tiny_llama(tied=False),
@@ -335,7 +337,8 @@ def test_adapter_asked_for_before_it_was_trained(tmp_path):
 
 
 def test_interrupted_training_leaves_no_adapter_that_would_be_trusted(tmp_path, monkeypatch, tokenizer):
-    from course_utils.finetune import TrainConfig, adapters_dir, get_or_train_adapter
+    from course_utils.training import TrainConfig
+    from course_utils.adapters import adapters_dir, get_or_train_adapter
 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     model = tiny_llama(tied=False)

@@ -5,7 +5,7 @@ import pytest
 
 from course_utils import claims as C
 from course_utils.claims import INCONCLUSIVE, NUANCED, REFUTED, SUPPORTED
-from course_utils.evaluation import Estimate
+from course_utils.evaluation.intervals import Estimate
 
 # Numbers on the "supported" side of every threshold, with room to spare. A plain number is its own interval.
 BASE = {

@@ -5,9 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import comparison as cmp
-from course_utils.comparison import APPROACHES, Comparison, EvalSettings, Workbench
+from course_utils import approaches, experiments
+from course_utils.adapters import adapter_on
+from course_utils.approaches import APPROACHES, BY_NAME, EvalSettings
+from course_utils.comparison import Comparison
 from course_utils.data import EVAL_SPLITS, eval_questions
+from course_utils.evaluation.summaries import stale_share
+from course_utils.workbench import Workbench, approach_adapter
 from course_utils.exercises import passed
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
@@ -123,34 +127,34 @@ def test_index_growth_measures_both_indexes_on_the_same_questions():
     from course_utils.data import load_documents, load_questions
 
     docs, questions = load_documents("v1"), load_questions("paraphrase")
-    growth = cmp.index_growth(docs, questions, small=8, kind="bm25")
+    growth = experiments.index_growth(docs, questions, small=8, kind="bm25")
     kept = {d.doc_id for d in docs[:8]}
     assert growth["questions"] == sum(q.doc_id in kept for q in questions) == len(growth["hits_full"])
     assert growth["chunks_full"] > growth["chunks_small"] > 0 and growth["docs_full"] == len(docs)
     assert growth["recall_full"] == pytest.approx(sum(growth["hits_full"]) / growth["questions"])
     assert growth["index_seconds_small"] > 0 and len(growth["facts"]) == growth["questions"]
     with pytest.raises(ValueError, match="small must be"):
-        cmp.index_growth(docs, questions, small=len(docs), kind="bm25")
+        experiments.index_growth(docs, questions, small=len(docs), kind="bm25")
 
 
 def test_index_version_reads_v2_only_for_changed_facts():
-    assert [cmp.index_version(s) for s in EVAL_SPLITS] == ["v1", "v1", "v2", "v1"]
+    assert [approaches.index_version(s) for s in EVAL_SPLITS] == ["v1", "v1", "v2", "v1"]
 
 
 def test_unknown_approach_and_missing_adapter_are_explained():
     with pytest.raises(ValueError, match="Unknown approach.*Fix"):
-        cmp.get_approach("prompt tuning")
+        approaches.get_approach("prompt tuning")
     with pytest.raises(ValueError, match="needs the 'fine-tune' adapter.*Fix"):
-        cmp.adapter_folder(cmp.BY_NAME["fine-tune"], {})
+        approach_adapter(BY_NAME["fine-tune"], {})
     with pytest.raises(ValueError, match="Unknown adapter"):
-        cmp.prepare_adapters(None, None, names=["nope"])
+        approaches.prepare_adapters(None, None, names=["nope"])
 
 
 def test_planted_copy_targets_the_changed_facts_of_one_document():
     from course_utils.data import load_documents
 
     v1, v2 = load_documents("v1"), load_documents("v2")
-    docs, targets, planted = cmp.planted_outdated_copy(v1, v2)
+    docs, targets, planted = experiments.planted_outdated_copy(v1, v2)
     assert len(docs) == len(v2) + 1 and planted.endswith("-old")
     copy = next(d for d in docs if d.doc_id == planted)
     assert copy.version == "v1" and copy.text == next(d.text for d in v1 if f"{d.doc_id}-old" == planted)
@@ -159,8 +163,8 @@ def test_planted_copy_targets_the_changed_facts_of_one_document():
 
 
 def test_stale_share():
-    assert cmp.stale_share([{"stale": True}, {"stale": False}, {"stale": None}]) == 0.5
-    assert math.isnan(cmp.stale_share([]))
+    assert stale_share([{"stale": True}, {"stale": False}, {"stale": None}]) == 0.5
+    assert math.isnan(stale_share([]))
 
 
 # ------------------------------------------------------------------------------- with the model
@@ -194,14 +198,14 @@ def test_the_fingerprint_covers_settings_adapter_and_documents(bench):
     from course_utils.data import load_documents
 
     qs = eval_questions("train")[:2]
-    closed = bench.fingerprint(cmp.BY_NAME["closed-book"], qs)
+    closed = bench.fingerprint(BY_NAME["closed-book"], qs)
     bench.settings = EvalSettings(closed_max_new_tokens=5)
-    assert bench.fingerprint(cmp.BY_NAME["closed-book"], qs) != closed
+    assert bench.fingerprint(BY_NAME["closed-book"], qs) != closed
     bench.adapters = {"fine-tune": Path("/x/closed-book-aaaa"), "RAFT": Path("/x/raft-bbbb")}
-    ft = bench.fingerprint(cmp.BY_NAME["fine-tune"], qs)
+    ft = bench.fingerprint(BY_NAME["fine-tune"], qs)
     bench.adapters["fine-tune"] = Path("/x/closed-book-cccc")
-    assert bench.fingerprint(cmp.BY_NAME["fine-tune"], qs) != ft
-    rag = cmp.BY_NAME["RAG"]
+    assert bench.fingerprint(BY_NAME["fine-tune"], qs) != ft
+    rag = BY_NAME["RAG"]
     assert bench.fingerprint(rag, qs, load_documents("v1")) != bench.fingerprint(rag, qs, load_documents("v2"))
 
 
@@ -215,7 +219,7 @@ def test_an_adapter_comes_off_after_answering(generator, tmp_path):
     peft_model = add_lora(model, lora_config(r=2, model=model))
     save_adapter(peft_model, tmp_path / "adapter")
     peft_model.unload()
-    with cmp.adapted(model, tmp_path / "adapter") as tuned:
+    with adapter_on(model, tmp_path / "adapter") as tuned:
         assert any("lora" in n for n, _ in tuned.named_parameters())
     assert not any("lora" in n for n, _ in model.named_parameters())
     after = dict(model.named_parameters())

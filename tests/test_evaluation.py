@@ -92,8 +92,8 @@ def test_score_answers_edge_cases():
 # ------------------------------------------------------------------ strict grading
 
 from course_utils.data import load_facts, load_questions, load_value_domains  # noqa: E402
-from course_utils.evaluation import (ABSTAINED, RIGHT, WRONG, Estimate, bootstrap, grade,  # noqa: E402
-                                     grade_question, value_domain)
+from course_utils.evaluation import ABSTAINED, RIGHT, WRONG, grade, grade_question, value_domain  # noqa: E402
+from course_utils.evaluation.intervals import Estimate, bootstrap  # noqa: E402
 
 CITIES = ["Lima", "Porto", "Brno", "Leeds"]
 

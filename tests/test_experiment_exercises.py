@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from course_utils.data import eval_questions, load_documents, load_questions
-from course_utils.evaluation import bootstrap
+from course_utils.evaluation.intervals import bootstrap
 from course_utils.exercises import passed
 from tiny_models import tiny_llama
 
@@ -117,7 +117,7 @@ def hashed_embedder(monkeypatch):
 
 
 def test_experiment_retriever_accepts_the_solution_and_rejects_wrong_answers(hashed_embedder, capsys):
-    from course_utils.evaluation import recall_at_k
+    from course_utils.evaluation.ranking import recall_at_k
     from course_utils.exercises.retriever import check_experiment_retriever as check
     from course_utils.retrieval import build_retriever
 
@@ -228,7 +228,7 @@ def test_experiment_top_k_accepts_the_solution_and_rejects_wrong_answers(capsys)
 def notebook_04(model, tokenizer) -> dict:
     """What section 6 of notebook 04 defines and the solution uses: ``subset`` and ``score_adapter``."""
     from course_utils.evaluation import contains_answer
-    from course_utils.finetune import (SWEEP_FACTS, answer_closed_book, closed_book_questions, finetuned_model,
+    from course_utils.adapters import (SWEEP_FACTS, answer_closed_book, closed_book_questions, finetuned_model,
                                        sweep_subset)
 
     subset = sweep_subset(SWEEP_FACTS)
@@ -249,7 +249,7 @@ def test_experiment_epochs_accepts_the_solution_and_rejects_wrong_answers(tokeni
     import dataclasses
 
     from course_utils.exercises.lora import check_experiment_epochs as check
-    from course_utils.finetune import SWEEP_TRAIN, closed_book_adapter, closed_book_questions
+    from course_utils.adapters import SWEEP_TRAIN, closed_book_adapter, closed_book_questions
 
     model = tiny_llama()
     ns = run_solution("04_experiment_epochs", notebook_04(model, tokenizer))
@@ -278,7 +278,7 @@ def test_experiment_epochs_accepts_the_solution_and_rejects_wrong_answers(tokeni
 
 def test_experiment_idk_accepts_the_solution_and_rejects_wrong_answers(tokenizer, cache, capsys):
     from course_utils.exercises.hybrid import check_experiment_idk as check
-    from course_utils.finetune import get_or_train_adapter
+    from course_utils.adapters import get_or_train_adapter
     from course_utils.hybrid import RAFT_TRAIN, raft_pairs
     from course_utils.rag import build_rag
 

@@ -8,10 +8,11 @@ import itertools
 import pytest
 import torch
 
-from course_utils import finetune
-from course_utils.finetune import (IGNORE, TrainConfig, answer_loss, check_pairs, closed_book_adapter,
-                                   closed_book_questions, collate, encode_pair, finetuned_model, get_or_train_adapter,
-                                   qa_pairs, train_adapter)
+from course_utils import adapters, training
+from course_utils.lora import AdapterError
+from course_utils.training import (IGNORE, TrainConfig, answer_loss, check_pairs, collate, encode_pair, qa_pairs,
+                                   train_adapter)
+from course_utils.adapters import closed_book_adapter, closed_book_questions, finetuned_model, get_or_train_adapter
 from tiny_models import tiny_llama
 
 
@@ -111,7 +112,7 @@ def test_training_can_continue_from_a_saved_adapter(tokenizer, cache):
     # continuing is part of the cache key, and an adapter of another shape is refused with a fix
     cont = get_or_train_adapter("tiny", pairs, TINY, model, tokenizer, progress=False, start_from=first)
     assert cont.folder != first.folder and cont.info["start_from"] == first.folder.name
-    with pytest.raises(finetune.AdapterError, match="same rank"):
+    with pytest.raises(AdapterError, match="same rank"):
         train_adapter(model, tokenizer, pairs, TrainConfig(r=4, alpha=4, epochs=1, batch_size=2), progress=False,
                       start_from=first)
     assert not hasattr(model, "peft_config")
@@ -171,7 +172,7 @@ def test_a_resumed_run_reports_the_cost_of_both_pieces(tokenizer, cache, monkeyp
     model, pairs = tiny_llama(), few_pairs(tokenizer)
     config = TrainConfig(r=2, alpha=4, epochs=3, batch_size=2, lr=1e-2)
     clock = itertools.count(0, 10)  # every reading of the clock is 10 s after the last
-    monkeypatch.setattr(finetune.time, "perf_counter", lambda: float(next(clock)))
+    monkeypatch.setattr(training.time, "perf_counter", lambda: float(next(clock)))
 
     def stop_after_first(epoch):
         raise Interrupt
@@ -191,7 +192,7 @@ def test_a_resumed_run_reports_the_cost_of_both_pieces(tokenizer, cache, monkeyp
 def test_training_stops_once_the_adapter_knows_its_training_set(tokenizer, monkeypatch):
     model, pairs = tiny_llama(), few_pairs(tokenizer)
     checks = iter([0.5, 0.75, 0.95, 1.0])
-    monkeypatch.setattr(finetune, "pair_accuracy", lambda *args: next(checks))
+    monkeypatch.setattr(training, "pair_accuracy", lambda *args: next(checks))
     config = TrainConfig(r=2, alpha=4, epochs=10, batch_size=2, lr=1e-2, until_accuracy=0.9, check_every=1)
     result = train_adapter(model, tokenizer, pairs, config, progress=False)
     assert (result.epochs_run, result.train_accuracy) == (3, 0.95)
@@ -208,7 +209,7 @@ def test_pair_accuracy_grades_strictly(tokenizer, monkeypatch):
     pairs = [("p1", "Porto"), ("p2", "2013"), ("p3", "Lima")]
     monkeypatch.setattr("course_utils.generation.generate_batch",
                         lambda *args, **kwargs: ["Porto", "2013 or 2014", "I don't know"])
-    assert finetune.pair_accuracy(tiny_llama(), tokenizer, pairs) == pytest.approx(1 / 3)
+    assert training.pair_accuracy(tiny_llama(), tokenizer, pairs) == pytest.approx(1 / 3)
 
 
 def test_closed_book_adapter_and_finetuned_model(tokenizer, cache):
@@ -222,7 +223,7 @@ def test_closed_book_adapter_and_finetuned_model(tokenizer, cache):
                              fact_ids=facts)
     assert v1.reused and run.info["start_from"] == v1.folder.name and v1.info["start_from"] is None
     ft = finetuned_model(model, run.folder)
-    answers = finetune.answer_closed_book(ft, tokenizer, closed_book_questions("v1")[:2], max_new_tokens=3,
+    answers = adapters.answer_closed_book(ft, tokenizer, closed_book_questions("v1")[:2], max_new_tokens=3,
                                           progress=False)
     assert len(answers) == 2 and all(isinstance(a, str) for a in answers)
     assert ft.unload() is model

@@ -156,7 +156,7 @@ def test_raft_adapter_is_cached_and_hybrid_pipeline_reads_with_it(tmp_path, monk
     """A tiny RAFT run: cached by fingerprint, loaded into a RAG pipeline, and taken off again."""
     import torch
 
-    from course_utils.finetune import TrainConfig
+    from course_utils.training import TrainConfig
     from course_utils.hybrid import hybrid_pipeline, raft_adapter, remove_adapter
     from course_utils.rag import build_rag
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from course_utils.exercises import lora as lora_exercises
 from course_utils.exercises import passed, solution_path
-from course_utils.finetune import TrainConfig
+from course_utils.training import TrainConfig
 from course_utils.lora import (ALL_LINEAR, AdapterError, LoRALinear, add_lora, base_fingerprint, check_adapter_folder,
                                folder_size, linear_names, load_adapter, lora_config, lora_param_count, save_adapter,
                                trainable_share)

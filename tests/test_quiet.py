@@ -207,7 +207,7 @@ def test_a_training_step_with_recomputed_activations_logs_nothing(monkeypatch):
     import transformers.utils.generic as generic
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from course_utils.finetune import IGNORE, answer_loss
+    from course_utils.training import IGNORE, answer_loss
     from course_utils.hybrid import recomputed_activations
 
     logged = []  # transformers logs this once per process: record the call itself

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 from course_utils import report  # noqa: E402
 from course_utils.claims import CITATIONS, MARKS, judge_all, literature_table  # noqa: E402
 from course_utils.config import REPO_ROOT  # noqa: E402
+from course_utils.plots import plot_accuracy, plot_costs  # noqa: E402
 from test_claims import BASE, OURS  # noqa: E402
 from test_comparison import make_comparison  # noqa: E402
 
@@ -18,7 +19,7 @@ from test_comparison import make_comparison  # noqa: E402
 def synthetic_parts():
     """The report's inputs from small synthetic data: comparison, claims, literature table, figures."""
     c = make_comparison()
-    figures = {"Accuracy": report.plot_accuracy(c), "Costs": report.plot_costs(c)}
+    figures = {"Accuracy": plot_accuracy(c), "Costs": plot_costs(c)}
     return c, judge_all(BASE), literature_table(OURS), figures
 
 

@@ -6,8 +6,8 @@ import random
 import pytest
 
 from course_utils.data import Question
-from course_utils.evaluation import (mrr, recall_at_k, reciprocal_rank, retrieval_table,
-                                     score_rankings, score_retriever)
+from course_utils.evaluation.ranking import (mrr, recall_at_k, reciprocal_rank, retrieval_table, score_rankings,
+                                             score_retriever)
 from course_utils.retrieval import Hit
 
 

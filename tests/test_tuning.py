@@ -28,7 +28,8 @@ def test_dev_questions_take_one_phrasing_per_fact_and_every_unanswerable_one():
 
 
 def test_each_retrieving_approach_has_its_own_k_in_the_settings_and_the_cache_key():
-    from course_utils.comparison import DEFAULT_SETTINGS, Workbench, get_approach
+    from course_utils.approaches import DEFAULT_SETTINGS, get_approach
+    from course_utils.workbench import Workbench
 
     tuned = DEFAULT_SETTINGS.with_k("RAG", 1).with_k("RAFT", 3)
     assert (tuned.k_for("RAG"), tuned.k_for("RAFT"), tuned.k_for("fine-tune + RAG")) == (1, 3, 1)

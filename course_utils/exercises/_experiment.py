@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..evaluation import Estimate
+from ..evaluation.intervals import Estimate
 
 VALUE_TOL = 1e-9  # same answers, same arithmetic: only float rounding may differ
 INTERVAL_TOL = 1e-6  # the course's bootstrap is seeded, so the same call gives the same interval
@@ -22,7 +22,7 @@ def estimate_problem(got, expected: Estimate, measure: str, how: str) -> str | N
     ``how`` is the call that computes it, quoted in every hint.
     """
     if not isinstance(got, Estimate):
-        return f"report the Estimate that evaluation.bootstrap returns, not a {type(got).__name__}. Fix: {how}."
+        return f"report the Estimate that evaluation.intervals.bootstrap returns, not a {type(got).__name__}. Fix: {how}."
     if got.n != expected.n:
         return (f"your estimate is over n={got.n} values, and the experiment has {expected.n} questions. "
                 f"Fix: score every one of them, once: {how}.")
@@ -78,7 +78,7 @@ def gap_words(estimate: Estimate) -> str:
 
 def run_config(run):
     """The ``TrainConfig`` an ``AdapterRun`` was trained with, or None when ``run`` is not one."""
-    from ..finetune import TrainConfig
+    from ..training import TrainConfig
 
     try:
         return TrainConfig(**run.info["config"])
@@ -88,7 +88,8 @@ def run_config(run):
 
 def trained_on(run, pairs, model) -> bool:
     """Was the adapter of ``run`` trained on exactly ``pairs``, over ``model``? Read from its folder's fingerprint."""
-    from ..finetune import adapter_fingerprint, check_pairs
+    from ..adapters import adapter_fingerprint
+    from ..training import check_pairs
     from ..lora import base_fingerprint
 
     config = run_config(run)

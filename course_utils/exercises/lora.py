@@ -69,7 +69,7 @@ HOW_EPOCHS = ("longer_run = closed_book_adapter(model, tokenizer, config=datacla
 def sweep_questions() -> tuple[list, list]:
     """(training phrasings, held-out test paraphrases) of the sweep's facts, as section 6 of notebook 04 asks them."""
     from ..data import load_questions
-    from ..finetune import SWEEP_FACTS, closed_book_questions, sweep_subset
+    from ..adapters import SWEEP_FACTS, closed_book_questions, sweep_subset
 
     subset = sweep_subset(SWEEP_FACTS)
     seen = [q for q in closed_book_questions("v1") if q.fact_id in subset]
@@ -82,7 +82,7 @@ def contains_shares(model, tokenizer, folder, seen, held_out) -> tuple[float, fl
     from statistics import mean
 
     from ..evaluation import contains_answer
-    from ..finetune import answer_closed_book, finetuned_model
+    from ..adapters import answer_closed_book, finetuned_model
 
     tuned = finetuned_model(model, folder)
     try:  # one batch over both lists, as score_adapter asks them: the same batch gives the same answers
@@ -98,7 +98,8 @@ def check_experiment_epochs(longer_run, held_out_score, model, tokenizer) -> Ver
     """Experiment: the paraphrase sweep's adapter trained for more epochs; how many held-out paraphrases it answers."""
     import dataclasses
 
-    from ..finetune import SWEEP_TRAIN, closed_book_questions, qa_pairs, sweep_subset
+    from ..adapters import SWEEP_TRAIN, closed_book_questions, sweep_subset
+    from ..training import qa_pairs
     from ..lora import AdapterError
     from ._experiment import run_config, trained_on
 

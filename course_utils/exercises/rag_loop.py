@@ -80,7 +80,8 @@ def sources_per_prompt(results) -> int:
 def check_experiment_top_k(change, variant_results, default_results) -> Verdict:
     """Experiment: strict accuracy with another number of sources minus with the default 3, paired over facts."""
     from ..data import eval_questions
-    from ..evaluation import RIGHT, bootstrap, grade_question
+    from ..evaluation import RIGHT, grade_question
+    from ..evaluation.intervals import bootstrap
     from ..rag import DEFAULT_TOP_K
     from ._experiment import estimate_problem, gap_words
 

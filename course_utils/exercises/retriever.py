@@ -92,7 +92,7 @@ def indexed_chunks(retriever) -> tuple:
 def first_hits(retriever, questions, vectors) -> list[float]:
     """recall@1 (1.0 or 0.0) of every question; ``vectors`` are the default embedder's query embeddings."""
     from .. import retrieval
-    from ..evaluation import recall_at_k
+    from ..evaluation.ranking import recall_at_k
 
     texts = [q.question for q in questions]
     # Embedding the questions is the slow part: done once, and shared by every retriever that uses the same model.
@@ -106,7 +106,7 @@ def check_experiment_retriever(variant, change) -> Verdict:
     """Experiment: recall@1 on the dev questions, a changed retriever minus the default one, paired over facts."""
     from .. import retrieval
     from ..data import load_questions
-    from ..evaluation import bootstrap
+    from ..evaluation.intervals import bootstrap
     from ._experiment import estimate_problem, gap_words
 
     if not all(hasattr(variant, name) for name in ("retrieve_many", "nodes", "kind", "embedder")):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation import reciprocal_rank
+from ..evaluation.ranking import reciprocal_rank
 from . import Verdict, exercise_check, verdict
 
 # (ranked document ids, gold document): found first, found later, found twice, and not found.

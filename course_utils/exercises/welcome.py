@@ -57,7 +57,7 @@ def interval_problem(my_bootstrap, scores) -> str | None:
     """What is wrong with ``my_bootstrap(scores)`` as a percentile bootstrap interval of the mean, or None."""
     from statistics import mean
 
-    from ..evaluation import bootstrap
+    from ..evaluation.intervals import bootstrap
 
     try:
         low, high = (float(x) for x in my_bootstrap(list(scores)))

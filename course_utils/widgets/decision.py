@@ -35,7 +35,7 @@ class UseCase:
 
 def measured_from(comparison) -> dict:
     """{approach: {accuracy, update, p50, citation, trained, retrieval, training_s}}: strict scores on test questions."""
-    from ..comparison import TEST_SPLIT, get_approach
+    from ..approaches import TEST_SPLIT, get_approach
 
     out = {}
     for name in comparison.approaches:

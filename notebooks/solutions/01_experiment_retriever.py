@@ -1,6 +1,7 @@
 # Uses the notebook's `documents` and `retrievers`.
 from course_utils.data import load_questions
-from course_utils.evaluation import bootstrap, recall_at_k
+from course_utils.evaluation.intervals import bootstrap
+from course_utils.evaluation.ranking import recall_at_k
 from course_utils.exercises.retriever import check_experiment_retriever
 from course_utils.retrieval import build_retriever
 

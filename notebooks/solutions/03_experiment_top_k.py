@@ -1,5 +1,6 @@
 # Uses the notebook's `rag`, `paraphrase_sample` and `v1_answers`.
-from course_utils.evaluation import bootstrap, grade_question
+from course_utils.evaluation.intervals import bootstrap
+from course_utils.evaluation import grade_question
 from course_utils.exercises.rag_loop import check_experiment_top_k
 
 k = 5  # the index keeps 5 chunks per question: the most any prompt can hold

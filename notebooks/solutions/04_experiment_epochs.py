@@ -2,7 +2,7 @@
 import dataclasses
 
 from course_utils.exercises.lora import check_experiment_epochs
-from course_utils.finetune import SWEEP_TRAIN, closed_book_adapter
+from course_utils.adapters import SWEEP_TRAIN, closed_book_adapter
 
 longer = dataclasses.replace(SWEEP_TRAIN, epochs=3 * SWEEP_TRAIN.epochs)  # one change: three times the epochs
 longer_run = closed_book_adapter(model, tokenizer, config=longer, fact_ids=subset)  # no extra phrasings

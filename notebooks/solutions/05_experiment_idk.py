@@ -4,7 +4,7 @@ from statistics import mean
 from course_utils.data import eval_questions, load_questions
 from course_utils.evaluation import grade_question
 from course_utils.exercises.hybrid import check_experiment_idk
-from course_utils.finetune import get_or_train_adapter
+from course_utils.adapters import get_or_train_adapter
 from course_utils.hybrid import RAFT_TRAIN, hybrid_pipeline, raft_examples, recomputed_activations, remove_adapter
 
 # 16 training questions, half of them without their oracle chunk: those now answer "I don't know".

@@ -1,0 +1,108 @@
+"""The five approaches the course compares, the settings that decide their answers, and their adapters.
+
+- **closed-book**: the base model, the question alone;
+- **RAG**: the base model with retrieved, numbered sources (``course_utils.rag``);
+- **fine-tune**: the LoRA adapter trained on the v1 facts, the question alone;
+- **fine-tune + RAG**: that adapter, with retrieved sources;
+- **RAFT**: an adapter trained on questions with retrieved sources and distractors.
+
+Taught in 05 §1 and 06 §0; ``course_utils.workbench`` answers with them.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from .adapters import closed_book_adapter, sweep_adapter
+from .hybrid import raft_adapter
+
+TEST_SPLIT = "paraphrase"  # held-out phrasings, never trained or tuned on: what verdicts rest on
+
+
+@dataclass(frozen=True)
+class Approach:
+    name: str
+    adapter: str | None  # key of the adapter it runs with (see prepare_adapters); None = the base model
+    retrieval: bool  # are retrieved sources put into the prompt?
+
+
+APPROACHES = (
+    Approach("closed-book", None, False),
+    Approach("RAG", None, True),
+    Approach("fine-tune", "fine-tune", False),
+    Approach("fine-tune + RAG", "fine-tune", True),
+    Approach("RAFT", "RAFT", True),
+)
+
+
+BY_NAME = {a.name: a for a in APPROACHES}
+
+
+def get_approach(name) -> Approach:
+    if isinstance(name, Approach):
+        return name
+    if name not in BY_NAME:
+        raise ValueError(f"Unknown approach {name!r}. Fix: use one of {list(BY_NAME)}.")
+    return BY_NAME[name]
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """What decides the answers (all of it goes into the cache fingerprint) and how fast they come.
+
+    The defaults are the untuned starting point; ``course_utils.tuning`` picks
+    each retrieving approach's k on the dev split (notebooks 03 and 05), and the comparison runs with those.
+    """
+    n: int | None = None  # questions per split: None = the whole split, as every headline figure needs
+    retriever: str = "hybrid"
+    top_k: int = 3  # chunks in the prompt: RAG's, and any retrieving approach's without its own below
+    own_top_k: tuple[tuple[str, int], ...] = ()  # (approach, k) chosen for that approach on the dev split
+    # Generous caps, so that a cut answer is rare, and the share cut off is reported ("cut off" in the table):
+    # answers stop at their first line break, so a high cap costs nothing when the model answers briefly.
+    closed_max_new_tokens: int = 32
+    rag_max_new_tokens: int = 32
+    latency_queries: int = 12  # questions timed one at a time, per approach, for p50/p95
+
+    def generation(self) -> dict:
+        """The settings that change every approach's answers; k goes in per approach (``k_for``)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("latency_queries", "top_k", "own_top_k")}
+
+    def k_for(self, approach: str) -> int:
+        """Chunks in the prompt of ``approach``: its own k if one was chosen for it, else ``top_k``."""
+        return dict(self.own_top_k).get(approach, self.top_k)
+
+    def with_k(self, approach: str, k: int) -> "EvalSettings":
+        """These settings with ``approach`` reading ``k`` chunks (RAG's k is ``top_k`` itself)."""
+        if approach == "RAG":
+            return replace(self, top_k=k)
+        return replace(self, own_top_k=tuple(sorted({**dict(self.own_top_k), approach: k}.items())))
+
+
+DEFAULT_SETTINGS = EvalSettings()
+
+
+def index_version(split: str) -> str:
+    """Which documents retrieval reads for a split: v2 for the facts that changed, v1 otherwise."""
+    return "v2" if split == "update" else "v1"
+
+
+# Each adapter an approach or an experiment may need: (model, tokenizer, progress) -> AdapterRun, reused from the
+# cache when notebooks 04 and 05 trained it.
+ADAPTER_RECIPES = {
+    "fine-tune": lambda m, t, p: closed_book_adapter(model=m, tokenizer=t, version="v1", progress=p),
+    "RAFT": lambda m, t, p: raft_adapter(model=m, tokenizer=t, progress=p),
+    "fine-tune v2": lambda m, t, p: closed_book_adapter(model=m, tokenizer=t, version="v2", progress=p),  # retrained
+    # The paraphrase sweep of notebook 04 (a few facts, cheap): the same facts with 0 and with 3 extra phrasings.
+    "sweep +0 phrasings": lambda m, t, p: sweep_adapter(m, t, extra_phrasings=0, progress=p),
+    "sweep +3 phrasings": lambda m, t, p: sweep_adapter(m, t, extra_phrasings=3, progress=p),
+}
+
+
+def prepare_adapters(model, tokenizer, names=("fine-tune", "RAFT"), progress: bool = True) -> dict:
+    """{name: AdapterRun}: each adapter reused from the cache when notebooks 04/05 trained it, else trained now."""
+    runs = {}
+    for name in names:
+        if name not in ADAPTER_RECIPES:
+            raise ValueError(f"Unknown adapter {name!r}. Fix: use one of {list(ADAPTER_RECIPES)}.")
+        print(f"[{name}] ", end="", flush=True)  # the recipe says whether it reuses or trains
+        runs[name] = ADAPTER_RECIPES[name](model, tokenizer, progress)
+    return runs
