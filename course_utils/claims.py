@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .evaluation.intervals import Estimate
+from .approaches import TEST_SPLIT
+from .evaluation.intervals import Estimate, bootstrap
 
 SUPPORTED, NUANCED, REFUTED, INCONCLUSIVE = "supported", "nuanced", "refuted", "inconclusive"
 MARKS = {SUPPORTED: "[+]", NUANCED: "[~]", REFUTED: "[-]", INCONCLUSIVE: "[?]"}  # plain text: renders everywhere
@@ -312,9 +313,6 @@ def measures_from(comparison, experiments: dict) -> dict:
     """
     import numpy as np
 
-    from .approaches import TEST_SPLIT
-    from .evaluation.intervals import bootstrap
-
     c, test = comparison, TEST_SPLIT
     lat = {a: c.latency_stats(a) for a in ("RAG", "fine-tune")}
     totals = {a: [t["total"] for t in c.latency[a]] for a in ("RAG", "fine-tune")}
@@ -402,8 +400,6 @@ def literature_differences(comparison, measures: dict) -> dict[str, Estimate]:
     sweep (``measures["ft_aug_gain"]``, the same facts trained with and without extra phrasings), and
     "matching index vs mismatched index" is the index swap (``measures["index_swap_gain"]``).
     """
-    from .approaches import TEST_SPLIT
-
     special = {("fine-tune, paraphrases", "fine-tune"): "ft_aug_gain",
                ("matching index", "mismatched index"): "index_swap_gain"}
     return {f"{left} vs {right}": (measures[special[(left, right)]] if (left, right) in special

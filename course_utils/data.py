@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .config import DATA_DIR
+from .config import DATA_DIR, SEED
 
 SPLITS = ("train", "train_extra", "dev", "paraphrase", "update", "unanswerable", "dev_unanswerable")
 VERSIONS = ("v1", "v2")
@@ -163,8 +163,6 @@ def eval_questions(split: str, n: int | None = 24, data_dir: str | Path = DATA_D
     one notebook are reused by the next.
     """
     import random
-
-    from .config import SEED
 
     questions = load_questions(split, data_dir)
     if n is None or n >= len(questions):

@@ -23,6 +23,9 @@ import platform
 import time
 from pathlib import Path
 
+from .artifacts import write_text_atomic
+from .config import get_config
+
 # bfloat16 costs precision, so it must buy a clear speed-up, not measurement noise.
 BF16_MIN_SPEEDUP = 1.3
 PRECISIONS = ("float32", "bfloat16")
@@ -168,8 +171,6 @@ def choose_precision(cache_dir=None) -> dict:
                              "course measure which is faster.")
         return {"dtype": forced, "fp32_gflops": None, "bf16_gflops": None, "speedup": None,
                 "reason": f"{forced}: set by {PRECISION_ENV}."}
-    from .artifacts import write_text_atomic
-    from .config import get_config
 
     path = Path(cache_dir or get_config().cache_dir) / PRECISION_FILE
     cached = _read_cached(path)

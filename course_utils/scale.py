@@ -22,8 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from . import retrieval
 from .artifacts import atomic_folder, fingerprint, is_fresh
 from .config import SEED, get_config
+from .data import Document, load_documents
+from .evaluation.intervals import bootstrap
+from .evaluation.ranking import recall_at_k, reciprocal_rank
+from .evaluation.summaries import score_results
+from .rag import RagPipeline
+from .retrieval import DEFAULT_CHUNK_SIZE, HYBRID_DEPTH, Hit, chunk_documents, indexed_text, rrf_fuse
+from .worldgen import distractor_documents
 
 BLOCK_DOCS = 500  # distractor documents per cached block (about 2,200 chunks)
 DEFAULT_SIZES = (100, 1_000, 10_000)  # the notebook's curve, real chunks
@@ -60,26 +68,19 @@ def embed_texts(texts: list[str], embedder=None, batch_size: int = 64) -> np.nda
     directly: the wrapper sends batches of 10, several times slower on a CPU
     for the same vectors.
     """
-    from .retrieval import default_embedder
-
-    model = (embedder or default_embedder())._model
+    model = (embedder or retrieval.default_embedder())._model
     vectors = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
     return np.asarray(vectors, dtype=np.float32)
 
 
 def _rows(documents) -> list[tuple[str, str, str, str, str]]:
     """(chunk id, doc id, title, text, indexed text) of every chunk, chunked as the course chunks."""
-    from .data import Document
-    from .retrieval import chunk_documents, indexed_text
-
     docs = [d if isinstance(d, Document) else Document(**d) for d in documents]
     return [(n.node_id, n.metadata["doc_id"], n.metadata["title"], n.get_content(), indexed_text(n))
             for n in chunk_documents(docs)]
 
 
 def _block_folder(block: int, embedder_name: str) -> tuple[Path, str]:
-    from .retrieval import DEFAULT_CHUNK_SIZE
-
     key = fingerprint(embedder=embedder_name, seed=SEED, block=block, block_docs=BLOCK_DOCS,
                       chunk_size=DEFAULT_CHUNK_SIZE, version=DISTRACTOR_VERSION)
     return get_config().cache_dir / "scale" / f"block-{block:04d}-{key}", key
@@ -87,8 +88,6 @@ def _block_folder(block: int, embedder_name: str) -> tuple[Path, str]:
 
 def distractor_block(block: int, embedder=None) -> tuple[list[tuple], np.ndarray]:
     """The chunks and vectors of distractor documents block*BLOCK_DOCS .. +BLOCK_DOCS, from the cache if fresh."""
-    from .worldgen import distractor_documents
-
     folder, key = _block_folder(block, get_config().embedder)
     if is_fresh(folder, key):
         rows = [tuple(r) for r in json.loads((folder / "chunks.json").read_text())]
@@ -103,8 +102,6 @@ def distractor_block(block: int, embedder=None) -> tuple[list[tuple], np.ndarray
 
 def build_corpus(n_chunks: int, embedder=None, progress=print) -> Corpus:
     """The course's v1 chunks, then distractor chunks, ``n_chunks`` in all."""
-    from .data import load_documents
-
     rows = _rows(load_documents("v1"))
     parts = [embed_texts([r[4] for r in rows], embedder)]
     block = 0
@@ -211,8 +208,6 @@ def timed_build(kind: str, corpus: Corpus):
 
 def quality(search, corpus: Corpus, questions, vectors, ks=(1, 5), depth: int = 10) -> dict:
     """recall@k and MRR (over the first ``depth`` hits) on answerable questions: is a chunk of the gold document found?"""
-    from .evaluation.ranking import recall_at_k, reciprocal_rank
-
     ranked = [[corpus.doc_ids[i] for i in search.search(q.question, v, depth)] for q, v in zip(questions, vectors)]
     scores = {f"recall@{k}": float(np.mean([recall_at_k(r, q.doc_id, k) for r, q in zip(ranked, questions)]))
               for k in ks}
@@ -300,18 +295,14 @@ class ScaleRetriever:
     kind = "hybrid"
 
     def __init__(self, corpus: Corpus, top_k: int = 5, embedder=None):
-        from .retrieval import HYBRID_DEPTH, default_embedder
-
         self.corpus, self.top_k, self.depth = corpus, top_k, max(top_k, HYBRID_DEPTH)
-        self.embedder = embedder or default_embedder()
+        self.embedder = embedder or retrieval.default_embedder()
         self._bm25, self._exact = BM25Search(corpus), ExactSearch(corpus)
 
     def __repr__(self) -> str:
         return f"ScaleRetriever(top_k={self.top_k}, chunks={len(self.corpus):,})"
 
     def _hits(self, query: str, vector):
-        from .retrieval import Hit, rrf_fuse
-
         fused = rrf_fuse([self._exact.search(query, vector, self.depth), self._bm25.search(query, vector, self.depth)])
         c = self.corpus
         return [Hit(rank, c.doc_ids[i], c.titles[i], c.texts[i], score, c.chunk_ids[i])
@@ -327,10 +318,6 @@ class ScaleRetriever:
 
 def rag_strict(model, tokenizer, corpus: Corpus, questions, embedder=None):
     """Strict accuracy of the course's RAG pipeline over ``corpus``: a bootstrap ``Estimate`` (facts resampled)."""
-    from .evaluation.intervals import bootstrap
-    from .rag import RagPipeline
-    from .evaluation.summaries import score_results
-
     rag = RagPipeline(model, tokenizer, ScaleRetriever(corpus, embedder=embedder))
     rows = score_results(rag.ask_many([q.question for q in questions], progress=False), questions)
     return bootstrap([r["strict"] for r in rows], groups=[q.fact_id for q in questions])

@@ -10,9 +10,9 @@ evaluation, so notebook 06 reads back what notebooks 03 and 05 computed.
 """
 from __future__ import annotations
 
-from .approaches import DEFAULT_SETTINGS, EvalSettings, get_approach
-from .workbench import Workbench
+from .approaches import APPROACHES, DEFAULT_SETTINGS, EvalSettings, get_approach
 from .data import DEV_SPLITS, load_documents, load_questions
+from .workbench import Workbench
 
 TOP_K_CHOICES = (1, 2, 3)  # chunks in the prompt; more only lengthens the prompt of a 2,048-token model
 
@@ -67,8 +67,6 @@ def tuned_settings(model, tokenizer, settings: EvalSettings = DEFAULT_SETTINGS, 
 
     Cached after the first run: asking again costs nothing.
     """
-    from .approaches import APPROACHES
-
     adapters = dict(adapters or {})
     tuned = settings.with_k("RAG", choose_top_k(sweep_top_k(model, tokenizer, settings=settings, progress=progress)))
     for approach in APPROACHES:

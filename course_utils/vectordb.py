@@ -27,6 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .artifacts import fingerprint
 from .config import get_config
 
 HOST = "127.0.0.1"  # never 0.0.0.0: the database has no authentication
@@ -265,8 +266,6 @@ def chroma_index(nodes, embedder, client):
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
     from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    from .artifacts import fingerprint
 
     embedded = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
     name = "course-" + fingerprint(embedder=getattr(embedder, "model_name", repr(embedder)),

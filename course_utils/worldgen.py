@@ -40,6 +40,7 @@ import random
 import re
 from pathlib import Path
 
+from .artifacts import write_text_atomic
 from .config import DATA_DIR, SEED
 
 COMPANY = "Vellmar Robotics"
@@ -577,8 +578,6 @@ def render(rows: list[dict] | dict) -> str:
 
 
 def write(out_dir: Path = DATA_DIR, seed: int = SEED) -> list[Path]:
-    from .artifacts import write_text_atomic
-
     paths = []
     for name, rows in generate(seed).items():
         write_text_atomic(out_dir / name, render(rows))
@@ -593,7 +592,6 @@ def main() -> None:
                         help="instead, write N distractor documents to OUT/distractors.jsonl (notebook 07)")
     args = parser.parse_args()
     if args.distractors:  # kept out of data/: the course's own files stay exactly as they are
-        from .artifacts import write_text_atomic
 
         path = args.out / "distractors.jsonl"
         write_text_atomic(path, render(distractor_documents(args.distractors)))

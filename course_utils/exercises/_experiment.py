@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ..adapters import adapter_fingerprint
 from ..evaluation.intervals import Estimate
+from ..lora import base_fingerprint
+from ..training import TrainConfig, check_pairs
 
 VALUE_TOL = 1e-9  # same answers, same arithmetic: only float rounding may differ
 INTERVAL_TOL = 1e-6  # the course's bootstrap is seeded, so the same call gives the same interval
@@ -78,8 +81,6 @@ def gap_words(estimate: Estimate) -> str:
 
 def run_config(run):
     """The ``TrainConfig`` an ``AdapterRun`` was trained with, or None when ``run`` is not one."""
-    from ..training import TrainConfig
-
     try:
         return TrainConfig(**run.info["config"])
     except (AttributeError, KeyError, TypeError, ValueError):
@@ -88,10 +89,6 @@ def run_config(run):
 
 def trained_on(run, pairs, model) -> bool:
     """Was the adapter of ``run`` trained on exactly ``pairs``, over ``model``? Read from its folder's fingerprint."""
-    from ..adapters import adapter_fingerprint
-    from ..training import check_pairs
-    from ..lora import base_fingerprint
-
     config = run_config(run)
     if config is None:
         return False

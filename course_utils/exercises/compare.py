@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 
 from ..claims import FASTER_RATIO, NUANCED, REFUTED, SAME_SPEED_RATIO, SUPPORTED
+from ..comparison import Comparison
 from . import Verdict, exercise_check, verdict
+from ._experiment import estimate_problem, gap_words
 
 # (fine-tune p50, RAG p50): clearly faster, on each side of both thresholds, equal, and slower.
 _LATENCY_CASES = [(0.2, 0.9), (0.4, 0.4 * FASTER_RATIO + 1e-6), (0.4, 0.4 * FASTER_RATIO - 1e-3),
@@ -76,9 +78,6 @@ def paraphrase_facts(comparison) -> set:
 @exercise_check
 def check_experiment_fewer_facts(change, facts, comparison) -> Verdict:
     """Experiment: RAG minus the fine-tune on the test split, with only some of its facts."""
-    from ..comparison import Comparison
-    from ._experiment import estimate_problem, gap_words
-
     if not hasattr(comparison, "rows") or not hasattr(comparison, "difference"):
         return verdict(False, "", "pass the notebook's `comparison` (what run_comparison returned) "
                                   "as the last argument.")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import math
 
-from ..data import load_documents, load_questions
-from ..evaluation import token_f1
-from ..generation import build_prompt, count_tokens, gold_context
+from ..data import eval_questions, load_documents, load_questions
+from ..evaluation import abstained, token_f1
+from .. import generation
+from ..generation import SYSTEM_PROMPT, build_prompt, count_tokens, cut_off, eos_and_pad_ids, gold_context
 from . import Verdict, exercise_check, verdict
+from ._experiment import shares_problem, shares_shape_problem
 
 # (prediction, gold answer) pairs that catch the usual slips: case, punctuation,
 # articles, a hyphen, repeated words, partial overlap, no overlap, an empty prediction.
@@ -86,19 +88,15 @@ HOW_DECLINES = ("answers = answer_questions(model, tokenizer, probe, documents, 
 
 def decline_probe() -> list:
     """Unanswerable dev questions, then answerable ones: given the documents, only the latter get one in the prompt."""
-    from ..data import eval_questions
-
     return eval_questions("dev_unanswerable", n=PROBE_SIZE) + eval_questions("dev", n=PROBE_SIZE)
 
 
 def answers_and_cut_offs(model, tokenizer, questions, documents, system, max_new_tokens):
     """What ``answer_questions`` returns for these settings, and for each answer whether the cap cut it off."""
-    from ..generation import cut_off, eos_and_pad_ids, generate_ids
-
     prompts = [build_prompt(tokenizer, q.question, gold_context(q, documents) if documents else None, system)
                for q in questions]
     # The very call answer_questions makes, so that the answers are the learner's, token for token.
-    ids = generate_ids(model, tokenizer, prompts, max_new_tokens, progress=False)
+    ids = generation.generate_ids(model, tokenizer, prompts, max_new_tokens, progress=False)
     stop = eos_and_pad_ids(model, tokenizer)
     answers = [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
     return answers, [cut_off(tokenizer, row, max_new_tokens, stop) for row in ids]
@@ -108,10 +106,6 @@ def answers_and_cut_offs(model, tokenizer, questions, documents, system, max_new
 def check_experiment_system_prompt(declines, my_system, my_max_new_tokens, model, tokenizer) -> Verdict:
     """Experiment: how often the model declines, with another system prompt or answer cap."""
     from statistics import mean
-
-    from ..evaluation import abstained
-    from ..generation import SYSTEM_PROMPT
-    from ._experiment import shares_problem, shares_shape_problem
 
     if my_system is not None and not isinstance(my_system, str):
         return verdict(False, "", f"my_system should be the system prompt, a string; got {type(my_system).__name__}.")

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import math
 
-from ..hybrid import cite
+from ..data import eval_questions
+from ..evaluation import ABSTAINED, RIGHT, WRONG, abstained, grade_question
+from ..hybrid import cite, hybrid_pipeline, remove_adapter
+from ..lora import AdapterError
+from ..rag import RagPipeline
 from ..retrieval import Hit
 from . import Verdict, exercise_check, verdict
+from ._experiment import shares_problem, shares_shape_problem, trained_on
 
 _HITS = [Hit(1, "quibit-x2-pro", "Quibit X2 Pro", "The Quibit X2 Pro is assembled in Lima.", 0.0, "quibit-x2-pro#1"),
          Hit(2, "quibit-x2", "Quibit X2", "The Quibit X2 is assembled in Porto.", 0.0, "quibit-x2#1"),
@@ -67,16 +72,12 @@ IDK_KEYS = ("abstains (unanswerable)", "right (answerable)", "confidently wrong 
 
 def idk_probe() -> list:
     """The questions the experiment asks: unanswerable ones first, then held-out paraphrases."""
-    from ..data import eval_questions
-
     return eval_questions("unanswerable", n=PROBE_SIZE) + eval_questions("paraphrase", n=PROBE_SIZE)
 
 
 def idk_shares(outcomes, probe) -> dict:
     """The three shares of the experiment, from each probe question's grade (right, wrong or abstained)."""
     from statistics import mean
-
-    from ..evaluation import ABSTAINED, RIGHT, WRONG
 
     no_answer = [o for o, q in zip(outcomes, probe) if not q.answers]
     answerable = [o for o, q in zip(outcomes, probe) if q.answers]
@@ -86,8 +87,6 @@ def idk_shares(outcomes, probe) -> dict:
 
 def pairs_problem(pairs) -> str | None:
     """What is wrong with ``pairs`` as RAFT training data with "I don't know" examples, or None."""
-    from ..evaluation import abstained
-
     try:
         targets = [answer for _, answer in pairs]
     except (TypeError, ValueError):
@@ -105,12 +104,6 @@ def pairs_problem(pairs) -> str | None:
 @exercise_check
 def check_experiment_idk(idk_scores, idk_run, idk_pairs, rag) -> Verdict:
     """Experiment: RAFT taught to say "I don't know" without the oracle; how it then answers and abstains."""
-    from ..evaluation import grade_question
-    from ..hybrid import hybrid_pipeline, remove_adapter
-    from ..lora import AdapterError
-    from ..rag import RagPipeline
-    from ._experiment import shares_problem, shares_shape_problem, trained_on
-
     if not isinstance(rag, RagPipeline):
         return verdict(False, "", "pass the notebook's RAG pipeline, `rag`, as the last argument.")
     problem = pairs_problem(idk_pairs)

@@ -8,8 +8,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..lora import LoRALinear, lora_param_count
+from ..adapters import (SWEEP_FACTS, SWEEP_TRAIN, answer_closed_book, closed_book_questions, finetuned_model,
+                        sweep_subset)
+from ..data import load_questions
+from ..evaluation import contains_answer
+from ..lora import AdapterError, LoRALinear, lora_param_count
+from ..training import qa_pairs
 from . import Verdict, exercise_check, verdict
+from ._experiment import run_config, trained_on
 
 
 def lora_params_of(model, r: int, targets=("q_proj", "v_proj")) -> int:
@@ -68,9 +74,6 @@ HOW_EPOCHS = ("longer_run = closed_book_adapter(model, tokenizer, config=datacla
 
 def sweep_questions() -> tuple[list, list]:
     """(training phrasings, held-out test paraphrases) of the sweep's facts, as section 6 of notebook 04 asks them."""
-    from ..data import load_questions
-    from ..adapters import SWEEP_FACTS, closed_book_questions, sweep_subset
-
     subset = sweep_subset(SWEEP_FACTS)
     seen = [q for q in closed_book_questions("v1") if q.fact_id in subset]
     held_out = [q for q in load_questions("paraphrase") if q.fact_id in subset]
@@ -80,9 +83,6 @@ def sweep_questions() -> tuple[list, list]:
 def contains_shares(model, tokenizer, folder, seen, held_out) -> tuple[float, float]:
     """(training phrasings, held-out) shares of answers that contain the answer, with the adapter in ``folder``."""
     from statistics import mean
-
-    from ..evaluation import contains_answer
-    from ..adapters import answer_closed_book, finetuned_model
 
     tuned = finetuned_model(model, folder)
     try:  # one batch over both lists, as score_adapter asks them: the same batch gives the same answers
@@ -97,11 +97,6 @@ def contains_shares(model, tokenizer, folder, seen, held_out) -> tuple[float, fl
 def check_experiment_epochs(longer_run, held_out_score, model, tokenizer) -> Verdict:
     """Experiment: the paraphrase sweep's adapter trained for more epochs; how many held-out paraphrases it answers."""
     import dataclasses
-
-    from ..adapters import SWEEP_TRAIN, closed_book_questions, sweep_subset
-    from ..training import qa_pairs
-    from ..lora import AdapterError
-    from ._experiment import run_config, trained_on
 
     config = run_config(longer_run)
     if config is None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from statistics import mean
 
-from ..evaluation import contains_answer
-from ..rag import parse_citations
+from ..data import eval_questions
+from ..evaluation import RIGHT, contains_answer, grade_question
+from ..evaluation.intervals import bootstrap
+from ..rag import DEFAULT_TOP_K, parse_citations
 from . import Verdict, exercise_check, verdict
+from ._experiment import estimate_problem, gap_words
 
 # Answers as the model writes them: one citation, several, repeated, none, and one cut off.
 _CITATION_CASES = [
@@ -79,12 +82,6 @@ def sources_per_prompt(results) -> int:
 @exercise_check
 def check_experiment_top_k(change, variant_results, default_results) -> Verdict:
     """Experiment: strict accuracy with another number of sources minus with the default 3, paired over facts."""
-    from ..data import eval_questions
-    from ..evaluation import RIGHT, grade_question
-    from ..evaluation.intervals import bootstrap
-    from ..rag import DEFAULT_TOP_K
-    from ._experiment import estimate_problem, gap_words
-
     questions = eval_questions("paraphrase")
     problem = (results_problem(variant_results, questions, "variant_results")
                or results_problem(default_results, questions, "default_results"))

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import math
 
-from ..retrieval import rrf_fuse
+from .. import retrieval
+from ..data import load_documents, load_questions
+from ..evaluation.intervals import bootstrap
+from ..evaluation.ranking import recall_at_k
+from ..retrieval import indexed_text, rrf_fuse
 from . import Verdict, exercise_check, verdict
+from ._experiment import estimate_problem, gap_words
 
 # (tf, df, doc_len, avg_doc_len, n_docs): common and rare words, short and long chunks.
 _BM25_CASES = [(1, 1, 10, 10, 16), (3, 2, 25, 12.5, 16), (1, 15, 5, 12.5, 16),
@@ -76,24 +81,16 @@ HOW_RETRIEVER = ("change = bootstrap(variant_hits, other=default_hits, groups=[q
 
 def default_retriever():
     """The course's retriever, as notebook 01 builds it: hybrid, default chunks with their title, over v1."""
-    from .. import retrieval
-    from ..data import load_documents
-
     return retrieval.build_retriever("hybrid", load_documents("v1"), top_k=5)
 
 
 def indexed_chunks(retriever) -> tuple:
     """What a retriever searches: its kind and the text of every chunk as it is indexed (title included or not)."""
-    from ..retrieval import indexed_text
-
     return retriever.kind, tuple(indexed_text(n) for n in retriever.nodes)
 
 
 def first_hits(retriever, questions, vectors) -> list[float]:
     """recall@1 (1.0 or 0.0) of every question; ``vectors`` are the default embedder's query embeddings."""
-    from .. import retrieval
-    from ..evaluation.ranking import recall_at_k
-
     texts = [q.question for q in questions]
     # Embedding the questions is the slow part: done once, and shared by every retriever that uses the same model.
     shared = retriever.embedder is not None and retriever.embedder is retrieval.default_embedder()
@@ -104,11 +101,6 @@ def first_hits(retriever, questions, vectors) -> list[float]:
 @exercise_check
 def check_experiment_retriever(variant, change) -> Verdict:
     """Experiment: recall@1 on the dev questions, a changed retriever minus the default one, paired over facts."""
-    from .. import retrieval
-    from ..data import load_questions
-    from ..evaluation.intervals import bootstrap
-    from ._experiment import estimate_problem, gap_words
-
     if not all(hasattr(variant, name) for name in ("retrieve_many", "nodes", "kind", "embedder")):
         return verdict(False, "", "variant should be a retriever from build_retriever(kind, documents, top_k=5, "
                                   "chunk_size=..., with_title=...), with one setting changed.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation.ranking import reciprocal_rank
+from ..scale import ExactSearch, quality
 from . import Verdict, exercise_check, verdict
 
 # (ranked document ids, gold document): found first, found later, found twice, and not found.
@@ -30,8 +31,6 @@ def check_mrr(fn) -> Verdict:
 
 def exact_recall(corpus, questions, vectors, k: int) -> float:
     """recall@k of exact search over ``corpus``: the reference the experiment is checked against."""
-    from ..scale import ExactSearch, quality
-
     return quality(ExactSearch(corpus), corpus, questions, vectors, ks=(k,), depth=max(k, 1))[f"recall@{k}"]
 
 

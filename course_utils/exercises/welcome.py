@@ -1,7 +1,10 @@
 """Checks for the exercises of 00_welcome.ipynb."""
 from __future__ import annotations
 
-from ..data import load_documents, load_questions
+from ..config import DATA_DIR
+from ..data import eval_questions, load_documents, load_questions
+from ..evaluation import RIGHT, grade_question
+from ..evaluation.intervals import bootstrap
 from . import Verdict, exercise_check, verdict
 
 
@@ -38,8 +41,6 @@ def closed_book_strict(split: str = ORACLE_SPLIT) -> float:
     """The base model's strict score with no document, as scripts/measure_closed_book.py recorded it."""
     import json
 
-    from ..config import DATA_DIR
-
     try:
         return float(json.loads((DATA_DIR / "closed_book.json").read_text())[split]["strict"])
     except (OSError, KeyError, TypeError, ValueError):  # not measured here: any right answer beats nothing
@@ -48,16 +49,12 @@ def closed_book_strict(split: str = ORACLE_SPLIT) -> float:
 
 def strict_scores(answers, questions) -> list[float]:
     """1.0 for every answer graded right (the gold value and no other), else 0.0."""
-    from ..evaluation import RIGHT, grade_question
-
     return [float(grade_question(a, q) == RIGHT) for a, q in zip(answers, questions, strict=True)]
 
 
 def interval_problem(my_bootstrap, scores) -> str | None:
     """What is wrong with ``my_bootstrap(scores)`` as a percentile bootstrap interval of the mean, or None."""
     from statistics import mean
-
-    from ..evaluation.intervals import bootstrap
 
     try:
         low, high = (float(x) for x in my_bootstrap(list(scores)))
@@ -84,8 +81,6 @@ def interval_problem(my_bootstrap, scores) -> str | None:
 @exercise_check
 def check_experiment_oracle_interval(my_bootstrap, oracle_answers) -> Verdict:
     """Experiment: the base model with each question's gold document, and its interval computed by hand."""
-    from ..data import eval_questions
-
     sample = eval_questions(ORACLE_SPLIT)
     if (not isinstance(oracle_answers, (list, tuple)) or len(oracle_answers) != len(sample)
             or not all(isinstance(a, str) for a in oracle_answers)):

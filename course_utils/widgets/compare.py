@@ -11,6 +11,7 @@ import html
 import time
 from types import SimpleNamespace
 
+from ..data import load_documents
 from ..evaluation import ABSTAINED, RIGHT, grade, value_domain
 
 MARKS = {True: "right", False: "wrong", None: "no gold"}  # words: some browsers draw emoji as empty boxes
@@ -46,8 +47,6 @@ def _cached_view(comparison, rows: list[dict]) -> dict:
 
 
 def _live_view(comparison, question: str) -> dict:
-    from ..data import load_documents
-
     bench = comparison.bench
     if bench is None:
         raise ValueError("This comparison has no model attached, so it cannot answer new questions. "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from ..approaches import TEST_SPLIT, get_approach
 
 CHANGES = ("rarely", "monthly", "weekly or faster")
 LABELS = ("none", "a few hundred", "thousands")
@@ -35,8 +36,6 @@ class UseCase:
 
 def measured_from(comparison) -> dict:
     """{approach: {accuracy, update, p50, citation, trained, retrieval, training_s}}: strict scores on test questions."""
-    from ..approaches import TEST_SPLIT, get_approach
-
     out = {}
     for name in comparison.approaches:
         a = get_approach(name)
