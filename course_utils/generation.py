@@ -231,3 +231,34 @@ def as_llamaindex_llm(model, tokenizer, max_new_tokens: int = 24, system: str = 
         model_name=getattr(model, "name_or_path", "local"), tokenizer_name=getattr(tokenizer, "name_or_path", "local"),
         device_map="cpu",
     )
+
+
+class _Clock:
+    """A stopping criterion that never stops: it records when each new token is ready."""
+
+    def __init__(self):
+        self.stamps = []
+
+    def __call__(self, input_ids, scores, **kwargs):
+        self.stamps.append(time.perf_counter())
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool)
+
+
+@torch.inference_mode()
+def timed_answer(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple[str, float, float]:
+    """Greedy answer for one prompt, and its (prefill, decode) seconds.
+
+    Prefill reads the whole prompt and yields the first token; decode writes
+    the rest, one token per step, up to the end of the first line (the answer).
+    """
+    from transformers import StoppingCriteriaList
+
+    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    clock, start = _Clock(), time.perf_counter()
+    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                         stopping_criteria=StoppingCriteriaList([clock]), stop_strings=["\n"], tokenizer=tokenizer)
+    end = time.perf_counter()
+    new, stop = out[0, inputs["input_ids"].shape[1]:].tolist(), eos_and_pad_ids(model, tokenizer)
+    new = new[:next((i + 1 for i, t in enumerate(new) if t in stop), len(new))]
+    first = clock.stamps[0] if clock.stamps else end
+    return tokenizer.decode(new, skip_special_tokens=True).strip(), first - start, end - first

@@ -18,7 +18,7 @@ Two ways to combine the two approaches (notebook 05):
       raft = hybrid_pipeline(build_rag(model, tokenizer, docs), run)
       raft.ask("Where is the Quibit X2 assembled?")
 
-Training examples use exactly ``course_utils.rag.build_rag_prompt``, so what
+Training examples use exactly ``course_utils.sources.build_rag_prompt``, so what
 the model learns is what it reads at test time.
 """
 from __future__ import annotations
@@ -35,7 +35,8 @@ from .evaluation import RIGHT, contains_answer, grade_question
 from .generation import generate_batch
 from .lora import adapter_folder, load_adapter
 from .models import load_generator
-from .rag import RagPipeline, build_rag_prompt, make_answer
+from .rag import RagPipeline
+from .sources import build_rag_prompt, make_answer
 from .retrieval import Hit, bm25_scores, chunk_documents, tokenize
 from .training import TrainConfig
 

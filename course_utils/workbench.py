@@ -14,15 +14,15 @@ import json
 import time
 from pathlib import Path
 
-from . import generation, rag, retrieval
+from . import generation, retrieval, sources
 from .adapters import adapter_on
 from .approaches import DEFAULT_SETTINGS, Approach, EvalSettings, get_approach, index_version
 from .artifacts import fingerprint, write_text_atomic
 from .config import get_config
 from .evaluation.summaries import score_results
-from .generation import build_prompt, count_tokens
+from .generation import build_prompt, count_tokens, timed_answer
 from .lora import adapter_folder, base_fingerprint
-from .rag import RagPipeline, answers_for, timed_generate
+from .rag import RagPipeline, answers_for
 
 FORMAT = 4  # part of every results fingerprint: bump it when the meaning of a cached row changes
 
@@ -40,7 +40,7 @@ def approach_adapter(approach: Approach, adapters: dict) -> Path | None:
 def prompt_settings() -> dict:
     """The prompt text and retrieval set-up: part of every fingerprint, so editing a prompt recomputes."""
     return {"system": generation.SYSTEM_PROMPT, "closed": generation.CLOSED_BOOK_INSTRUCTION,
-            "instruction": rag.INSTRUCTION, "template": rag.QA_TEMPLATE, "chunk_size": retrieval.DEFAULT_CHUNK_SIZE,
+            "instruction": sources.INSTRUCTION, "template": sources.QA_TEMPLATE, "chunk_size": retrieval.DEFAULT_CHUNK_SIZE,
             "embedder": get_config().embedder}
 
 
@@ -211,10 +211,10 @@ class Workbench:
                                        max_new_tokens=self.settings.rag_max_new_tokens)
                 pipeline.ask(questions[0].question)  # warm-up: the first call pays one-off costs
                 return [pipeline.ask(q.question).timings for q in questions]
-            timed_generate(model, self.tokenizer, build_prompt(self.tokenizer, questions[0].question), 2)  # warm-up
+            timed_answer(model, self.tokenizer, build_prompt(self.tokenizer, questions[0].question), 2)  # warm-up
             for q in questions:
                 prompt = build_prompt(self.tokenizer, q.question)
-                _, prefill, decode = timed_generate(model, self.tokenizer, prompt, self.settings.closed_max_new_tokens)
+                _, prefill, decode = timed_answer(model, self.tokenizer, prompt, self.settings.closed_max_new_tokens)
                 timings.append({"retrieve": 0.0, "prefill": prefill, "decode": decode, "total": prefill + decode,
                                 "prompt_tokens": count_tokens(self.tokenizer, prompt)})
         return timings

@@ -179,7 +179,7 @@ def test_experiment_system_prompt_accepts_the_solution_and_rejects_wrong_answers
 
 def rag_answer(question, k: int, right: bool):
     """A RagAnswer as ask_many returns it, built from k sources of the gold document."""
-    from course_utils.rag import make_answer
+    from course_utils.sources import make_answer
     from course_utils.retrieval import Hit
 
     hits = [Hit(n, question.doc_id, "Title", "A sentence.", 0.0, f"{question.doc_id}#{n}") for n in range(1, k + 1)]

@@ -12,7 +12,7 @@ from course_utils.exercises import passed, solution_path
 from course_utils.exercises.hybrid import _HITS, check_hybrid_gain, check_raft_target
 from course_utils.hybrid import (cite, knowledge_chunks, oracle_chunk, raft_examples, raft_pairs,
                                  check_raft_settings)
-from course_utils.rag import build_rag_prompt, parse_citations, strip_citations
+from course_utils.sources import build_rag_prompt, parse_citations, strip_citations
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +200,7 @@ def test_robustness_sweep_grades_strictly_and_keeps_every_question(generator, do
     answers = iter(every_value * 2)
 
     def listing(reader, tok, examples, progress=True):
-        from course_utils.rag import make_answer
+        from course_utils.sources import make_answer
         return [make_answer(e.question.question, next(answers), e.hits, e.prompt) for e in examples]
 
     monkeypatch.setattr(hybrid, "answer_examples", listing)

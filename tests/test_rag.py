@@ -13,8 +13,9 @@ from course_utils.config import get_config
 from course_utils.data import Question, eval_questions, load_documents
 from course_utils.exercises import passed, solution_path
 from course_utils.exercises.rag_loop import check_parse_citations, check_stale_rate
-from course_utils.rag import (RagPipeline, build_rag, check_question, first_line, looks_like_instruction, make_answer,
-                              mark_sentences, parse_citations, strip_citations)
+from course_utils.rag import RagPipeline, build_rag, check_question
+from course_utils.sources import (first_line, looks_like_instruction, make_answer, mark_sentences, parse_citations,
+                                  strip_citations)
 from course_utils.evaluation.summaries import citation_correct, failure_kind, score_results, split_summary
 from course_utils.retrieval import Hit, build_retriever
 from course_utils.widgets.rag import inspect_question, rag_inspector, render_view
@@ -218,7 +219,7 @@ def test_llamaindex_engine_builds_exactly_our_prompt(rag):
     from llama_index.core.schema import MetadataMode, QueryBundle
 
     from course_utils.generation import as_llamaindex_llm
-    from course_utils.rag import qa_template
+    from course_utils.sources import qa_template
 
     question = sample_questions()[1]
     nodes = rag.query_engine().retrieve(QueryBundle(question))

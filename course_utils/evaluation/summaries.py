@@ -14,7 +14,7 @@ from . import ABSTAINED, RIGHT, WRONG, abstained, contains_answer, exact_match, 
 
 
 def citation_correct(result, question) -> bool:
-    """Is ``result`` (a ``rag.RagAnswer``) right, and does it cite the question's gold document, and nothing else?
+    """Is ``result`` (a ``sources.RagAnswer``) right, and does it cite the question's gold document, and nothing else?
 
     Strict: an uncited answer counts as wrong, and so does a wrong answer with a
     citation, a citation of any other document (even one that happens to

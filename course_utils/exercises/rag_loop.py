@@ -9,7 +9,8 @@ from statistics import mean
 from ..data import eval_questions
 from ..evaluation import RIGHT, contains_answer, grade_question
 from ..evaluation.intervals import bootstrap
-from ..rag import DEFAULT_TOP_K, parse_citations
+from ..rag import DEFAULT_TOP_K
+from ..sources import parse_citations
 from . import Verdict, exercise_check, verdict
 from ._experiment import estimate_problem, gap_words
 
@@ -32,7 +33,7 @@ def check_parse_citations(fn) -> Verdict:
         ok = all(list(fn(text)) == parse_citations(text) for text in _CITATION_CASES)
     except Exception as err:  # the learner's code failing is an answer, not a crash
         return verdict(False, "", f"your function raised {type(err).__name__}: {err}")
-    return verdict(ok, "you read citations the way course_utils.rag.parse_citations does.",
+    return verdict(ok, "you read citations the way course_utils.sources.parse_citations does.",
                    "use re.findall(r'\\[([\\d,\\s]+)\\]', answer), split each match on ',', convert to int, "
                    "and skip numbers you already have. A citation cut off ('[1' at the end) does not count.")
 
