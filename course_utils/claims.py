@@ -1,9 +1,9 @@
 """The claims lab: popular claims about RAG and fine-tuning, each judged by code from measured numbers.
 
 Every claim is a small pure function ``measures -> Verdict``. ``measures`` is a
-flat dict (``measures_from`` builds it from notebook 06's comparison and
-experiments). Accuracy figures in it are ``evaluation.intervals.Estimate`` objects: a
-value with its 95% interval and its n, from the held-out test questions.
+flat dict (``experiments.measures_from`` builds it from notebook 06's comparison
+and experiments). Accuracy figures in it are ``evaluation.intervals.Estimate``
+objects: a value with its 95% interval and its n, from the held-out test questions.
 Timings measured once are plain numbers. The thresholds that decide a verdict
 sit beside each function as named constants, so a learner can read, and argue
 with, exactly what "supported" means.
@@ -17,16 +17,15 @@ or is **undecided** when the measure's interval crosses the threshold. Then:
 - **inconclusive**: otherwise: the data cannot yet tell, and the sentence says which interval is too wide.
 
 Each verdict carries one sentence that names the experiment, the model, n and
-the intervals, to repeat at work. The literature section sets the course's
-numbers beside published ones.
+the intervals, to repeat at work. Taught in 06 §3; ``course_utils.literature``
+sets the course's numbers beside published ones.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
-from .approaches import TEST_SPLIT
-from .evaluation.intervals import Estimate, bootstrap
+from .evaluation.intervals import Estimate
 
 SUPPORTED, NUANCED, REFUTED, INCONCLUSIVE = "supported", "nuanced", "refuted", "inconclusive"
 MARKS = {SUPPORTED: "[+]", NUANCED: "[~]", REFUTED: "[-]", INCONCLUSIVE: "[?]"}  # plain text: renders everywhere
@@ -298,129 +297,4 @@ def judge_all(m: dict):
         v = fn(m)
         rows.append({"claim": v.claim, "verdict": f"{MARKS[v.verdict]} {v.verdict}", "evidence": v.sentence,
                      "experiment": experiment})
-    return pd.DataFrame(rows)
-
-
-# ------------------------------------------------------------------------------- measures
-
-def measures_from(comparison, experiments: dict) -> dict:
-    """The flat dict the claims read: estimates from the comparison's test split, plus the notebook's experiments.
-
-    ``experiments`` holds what the comparison does not measure: reindex_seconds,
-    retrain_seconds, the index-growth figures (chunks_full, docs_full,
-    index_seconds_full, recall_small/full, recall_drop), follow_planted,
-    follow_clean, follow_effect, ft_aug_gain and extra_phrasings.
-    """
-    import numpy as np
-
-    c, test = comparison, TEST_SPLIT
-    lat = {a: c.latency_stats(a) for a in ("RAG", "fine-tune")}
-    totals = {a: [t["total"] for t in c.latency[a]] for a in ("RAG", "fine-tune")}
-    parents = {a: c.score(a, test) for a in ("RAG", "fine-tune")}
-    parent = max(parents, key=parents.get)
-    rag_rows = [r for r in c.rows if r["approach"] == "RAG" and r["split"] == test]
-    m = {
-        "model": c.model_name,
-        "update_rag_minus_finetune": c.difference("RAG", "fine-tune", "update"),
-        "update_rag": c.estimate("RAG", "update"), "update_finetune_stale": c.estimate("fine-tune", "update", "stale"),
-        "train_finetune_minus_rag": c.difference("fine-tune", "RAG", "train"),
-        "paraphrase_finetune_minus_rag": c.difference("fine-tune", "RAG", test),
-        "format_finetune_minus_rag": c.difference("fine-tune", "RAG", test, "exact_match"),
-        # The same probe questions, timed one at a time for each: a paired ratio of medians.
-        "p50_ratio_rag_over_finetune": bootstrap(totals["fine-tune"], other=totals["RAG"],
-                                                 statistic=lambda ft, rag: np.median(rag) / np.median(ft)),
-        "p50_rag": lat["RAG"]["p50"], "p50_finetune": lat["fine-tune"]["p50"],
-        "prefill_rag": lat["RAG"]["prefill"], "prefill_finetune": lat["fine-tune"]["prefill"],
-        "decode_rag": lat["RAG"]["decode"], "decode_finetune": lat["fine-tune"]["decode"],
-        "tokens_rag": c.prompt_tokens("RAG"), "tokens_finetune": c.prompt_tokens("fine-tune"),
-        "sources_logged_rag": float(np.mean([bool(r["hits"]) for r in rag_rows])),
-        "citation_rag": c.estimate("RAG", test, "citation_correct"),
-        "citation_raft": c.estimate("RAFT", test, "citation_correct"),
-        "training_seconds": c.costs["fine-tune"]["training_seconds"],
-        "training_peak_mb": c.costs["fine-tune"]["training_peak_mb"],
-        "index_seconds": c.costs["RAG"]["index_seconds"],
-        "ft_seen_gain": c.difference("fine-tune", "closed-book", "train"),
-        "ft_unseen_gain": c.difference("fine-tune", "closed-book", test),
-        "best_parent": parent,
-        "finetune_rag_minus_best_parent": c.difference("fine-tune + RAG", parent, test),
-        "raft_minus_best_parent": c.difference("RAFT", parent, test),
-        "made_up_drop_unanswerable": c.difference("closed-book", "RAG", "unanswerable", "confident_wrong"),
-        "wrong_drop_answerable": c.difference("closed-book", "RAG", test, "confident_wrong"),
-        "made_up_rag": c.estimate("RAG", "unanswerable", "confident_wrong"),
-        "abstain_rag": c.estimate("RAG", "unanswerable", "abstained"),
-    }
-    return {**m, **experiments}
-
-
-# ------------------------------------------------------------------------------- literature
-# Published numbers, quoted from the papers (full references in CITATIONS below).
-OVADIA = {  # Ovadia et al., "Fine-Tuning or Retrieval? Comparing Knowledge Injection in LLMs", EMNLP 2024:
-    # current-events questions, Mistral-7B, accuracy
-    "closed-book": 0.48, "RAG": 0.88, "fine-tune": 0.50, "fine-tune, paraphrases": 0.59, "fine-tune + RAG": 0.81}
-RAFT_PAPER = {  # Zhang et al., "RAFT: Adapting Language Model to Domain Specific RAG", 2024:
-    # Gorilla HuggingFace API questions, LLaMA2-7B: 26.43%, 42.59%, 74.00%, written as shares like the others
-    "RAG": 0.2643, "fine-tune + RAG": 0.4259, "RAFT": 0.7400}
-LEWIS = {  # Lewis et al., "Retrieval-Augmented Generation for Knowledge-Intensive NLP Tasks", NeurIPS 2020:
-    # world leaders, 2016 / 2018 questions, share correct with the matching and the mismatched index
-    "matching index": (0.70, 0.68), "mismatched index": (0.12, 0.04)}
-CITATIONS = {
-    "Ovadia et al. 2024": "O. Ovadia, M. Brief, M. Mishaeli, O. Elisha. Fine-Tuning or Retrieval? Comparing Knowledge "
-                          "Injection in LLMs. EMNLP 2024. arXiv:2312.05934.",
-    "Zhang et al. 2024": "T. Zhang, S. G. Patil, N. Jain, S. Shen, M. Zaharia, I. Stoica, J. E. Gonzalez. RAFT: Adapting "
-                         "Language Model to Domain Specific RAG. 2024. arXiv:2403.10131.",
-    "Lewis et al. 2020": "P. Lewis et al. Retrieval-Augmented Generation for Knowledge-Intensive NLP Tasks. "
-                         "NeurIPS 2020. arXiv:2005.11401.",
-}
-LITERATURE = [  # (paper, left, right, paper's left value, paper's right value)
-    ("Ovadia et al. 2024", "RAG", "closed-book", OVADIA["RAG"], OVADIA["closed-book"]),
-    ("Ovadia et al. 2024", "RAG", "fine-tune", OVADIA["RAG"], OVADIA["fine-tune"]),
-    ("Ovadia et al. 2024", "fine-tune", "closed-book", OVADIA["fine-tune"], OVADIA["closed-book"]),
-    # Like for like: the same facts, trained with and without extra phrasings (notebook 04's sweep).
-    ("Ovadia et al. 2024", "fine-tune, paraphrases", "fine-tune", OVADIA["fine-tune, paraphrases"], OVADIA["fine-tune"]),
-    ("Ovadia et al. 2024", "fine-tune + RAG", "RAG", OVADIA["fine-tune + RAG"], OVADIA["RAG"]),
-    ("Zhang et al. 2024", "RAFT", "fine-tune + RAG", RAFT_PAPER["RAFT"], RAFT_PAPER["fine-tune + RAG"]),
-    ("Zhang et al. 2024", "RAFT", "RAG", RAFT_PAPER["RAFT"], RAFT_PAPER["RAG"]),
-    ("Lewis et al. 2020", "matching index", "mismatched index", LEWIS["matching index"][0], LEWIS["mismatched index"][0]),
-]
-
-
-def direction(difference) -> str:
-    """'>' when the whole interval of left minus right is above 0, '<' when below, '≈' when it holds 0.
-
-    A paper's single number is its own interval: its direction is its sign.
-    """
-    d = estimate(difference)
-    return ">" if d.low > 0 else "<" if d.high < 0 else "≈"
-
-
-def literature_differences(comparison, measures: dict) -> dict[str, Estimate]:
-    """Our left-minus-right estimate for every comparison in ``LITERATURE``, on the test split.
-
-    Two rows are not comparison approaches: "fine-tune, paraphrases vs fine-tune" is the paraphrase
-    sweep (``measures["ft_aug_gain"]``, the same facts trained with and without extra phrasings), and
-    "matching index vs mismatched index" is the index swap (``measures["index_swap_gain"]``).
-    """
-    special = {("fine-tune, paraphrases", "fine-tune"): "ft_aug_gain",
-               ("matching index", "mismatched index"): "index_swap_gain"}
-    return {f"{left} vs {right}": (measures[special[(left, right)]] if (left, right) in special
-                                   else comparison.difference(left, right, TEST_SPLIT))
-            for _, left, right, _, _ in LITERATURE}
-
-
-def literature_table(ours: dict[str, Estimate]):
-    """Each published comparison beside ours, and whether the direction agrees.
-
-    ``ours``: {"left vs right": Estimate of left minus right} (``literature_differences``).
-    Our "≈" band is our 95% interval: a difference whose interval holds 0 is no direction at all.
-    """
-    import pandas as pd
-
-    shown = {"matching index vs mismatched index": "0.70 / 0.68 vs 0.12 / 0.04 (2016 / 2018)"}
-    rows = []
-    for paper, left, right, p_left, p_right in LITERATURE:
-        name = f"{left} vs {right}"
-        theirs, mine = direction(estimate(p_left - p_right)), direction(ours[name])
-        rows.append({"paper": paper, "comparison": name, "paper's numbers": shown.get(name, f"{p_left:g} vs {p_right:g}"),
-                     "their direction": theirs, "ours (left minus right)": ours[name].text(signed=True),
-                     "our direction": mine, "agree": mine == theirs})
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
-"""Experiments for the claims lab of notebook 06 (taught in 06 §3): indexing time, a growing index, an outdated copy."""
+"""Experiments for the claims lab of notebook 06 (taught in 06 §3): indexing time, a growing index, an outdated
+copy, and the measures the claims read (``measures_from``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +9,9 @@ from collections import Counter
 import numpy as np
 
 from . import retrieval
+from .approaches import TEST_SPLIT
 from .data import Document, load_facts, load_questions
+from .evaluation.intervals import bootstrap
 from .evaluation.ranking import recall_at_k
 
 def time_index(documents, kind: str = "hybrid") -> float:
@@ -69,3 +72,50 @@ def planted_outdated_copy(docs_v1, docs_v2):
                for q in load_questions() if q.fact_id in changed and changed[q.fact_id].doc_id == doc_id
                and q.split in ("train", "paraphrase", "update")]
     return list(docs_v2) + [planted], targets, planted.doc_id
+
+
+def measures_from(comparison, experiments: dict) -> dict:
+    """The flat dict the claims read: estimates from the comparison's test split, plus the notebook's experiments.
+
+    ``experiments`` holds what the comparison does not measure: reindex_seconds,
+    retrain_seconds, the index-growth figures (chunks_full, docs_full,
+    index_seconds_full, recall_small/full, recall_drop), follow_planted,
+    follow_clean, follow_effect, ft_aug_gain and extra_phrasings.
+    """
+    c, test = comparison, TEST_SPLIT
+    lat = {a: c.latency_stats(a) for a in ("RAG", "fine-tune")}
+    totals = {a: [t["total"] for t in c.latency[a]] for a in ("RAG", "fine-tune")}
+    parents = {a: c.score(a, test) for a in ("RAG", "fine-tune")}
+    parent = max(parents, key=parents.get)
+    rag_rows = [r for r in c.rows if r["approach"] == "RAG" and r["split"] == test]
+    m = {
+        "model": c.model_name,
+        "update_rag_minus_finetune": c.difference("RAG", "fine-tune", "update"),
+        "update_rag": c.estimate("RAG", "update"), "update_finetune_stale": c.estimate("fine-tune", "update", "stale"),
+        "train_finetune_minus_rag": c.difference("fine-tune", "RAG", "train"),
+        "paraphrase_finetune_minus_rag": c.difference("fine-tune", "RAG", test),
+        "format_finetune_minus_rag": c.difference("fine-tune", "RAG", test, "exact_match"),
+        # The same probe questions, timed one at a time for each: a paired ratio of medians.
+        "p50_ratio_rag_over_finetune": bootstrap(totals["fine-tune"], other=totals["RAG"],
+                                                 statistic=lambda ft, rag: np.median(rag) / np.median(ft)),
+        "p50_rag": lat["RAG"]["p50"], "p50_finetune": lat["fine-tune"]["p50"],
+        "prefill_rag": lat["RAG"]["prefill"], "prefill_finetune": lat["fine-tune"]["prefill"],
+        "decode_rag": lat["RAG"]["decode"], "decode_finetune": lat["fine-tune"]["decode"],
+        "tokens_rag": c.prompt_tokens("RAG"), "tokens_finetune": c.prompt_tokens("fine-tune"),
+        "sources_logged_rag": float(np.mean([bool(r["hits"]) for r in rag_rows])),
+        "citation_rag": c.estimate("RAG", test, "citation_correct"),
+        "citation_raft": c.estimate("RAFT", test, "citation_correct"),
+        "training_seconds": c.costs["fine-tune"]["training_seconds"],
+        "training_peak_mb": c.costs["fine-tune"]["training_peak_mb"],
+        "index_seconds": c.costs["RAG"]["index_seconds"],
+        "ft_seen_gain": c.difference("fine-tune", "closed-book", "train"),
+        "ft_unseen_gain": c.difference("fine-tune", "closed-book", test),
+        "best_parent": parent,
+        "finetune_rag_minus_best_parent": c.difference("fine-tune + RAG", parent, test),
+        "raft_minus_best_parent": c.difference("RAFT", parent, test),
+        "made_up_drop_unanswerable": c.difference("closed-book", "RAG", "unanswerable", "confident_wrong"),
+        "wrong_drop_answerable": c.difference("closed-book", "RAG", test, "confident_wrong"),
+        "made_up_rag": c.estimate("RAG", "unanswerable", "confident_wrong"),
+        "abstain_rag": c.estimate("RAG", "unanswerable", "abstained"),
+    }
+    return {**m, **experiments}

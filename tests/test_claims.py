@@ -4,6 +4,7 @@ import math
 import pytest
 
 from course_utils import claims as C
+from course_utils import literature
 from course_utils.claims import INCONCLUSIVE, NUANCED, REFUTED, SUPPORTED
 from course_utils.evaluation.intervals import Estimate
 
@@ -217,19 +218,19 @@ OURS = {  # our left-minus-right differences, with intervals, agreeing with ever
 
 
 def test_literature_directions_are_computed_from_the_intervals():
-    table = C.literature_table(OURS)
+    table = literature.literature_table(OURS)
     assert table["agree"].all()
-    flipped = C.literature_table({**OURS, "RAFT vs RAG": around(-0.3)})
+    flipped = literature.literature_table({**OURS, "RAFT vs RAG": around(-0.3)})
     changed = table["agree"] != flipped["agree"]
     assert set(flipped[changed]["comparison"]) == {"RAFT vs RAG"}
     # A difference whose interval holds zero has no direction: "≈", which disagrees with any paper's sign.
-    tied = C.literature_table({**OURS, "RAG vs closed-book": around(0.02, 0.05)}).set_index("comparison")
+    tied = literature.literature_table({**OURS, "RAG vs closed-book": around(0.02, 0.05)}).set_index("comparison")
     assert tied.loc["RAG vs closed-book", "our direction"] == "≈"
     assert not tied.loc["RAG vs closed-book", "agree"]
 
 
 def test_literature_compares_like_with_like():
-    rows = {(left, right) for _, left, right, _, _ in C.LITERATURE}
+    rows = {(left, right) for _, left, right, _, _ in literature.LITERATURE}
     # the paraphrase-augmented fine-tune is set against the fine-tune on the same facts (the sweep), nothing else
     assert ("fine-tune, paraphrases", "fine-tune") in rows
     assert not any("paraphrases" in left and right != "fine-tune" for left, right in rows)
@@ -240,22 +241,22 @@ def test_literature_compares_like_with_like():
             return around(0.1)
 
     measures = {"ft_aug_gain": around(0.25), "index_swap_gain": around(0.45)}
-    ours = C.literature_differences(FakeComparison(), measures)
+    ours = literature.literature_differences(FakeComparison(), measures)
     assert ours["fine-tune, paraphrases vs fine-tune"] is measures["ft_aug_gain"]
     assert ours["matching index vs mismatched index"] is measures["index_swap_gain"]
     assert ours["RAG vs closed-book"].value == pytest.approx(0.1)
 
 
 def test_direction_uses_the_interval():
-    assert C.direction(Estimate(0.05, -0.01, 0.1, 50, 50)) == "≈"
-    assert C.direction(Estimate(0.05, 0.01, 0.1, 50, 50)) == ">"
-    assert C.direction(Estimate(-0.05, -0.1, -0.01, 50, 50)) == "<"
-    assert C.direction(0.02) == ">"  # a paper's single number: its sign
+    assert literature.direction(Estimate(0.05, -0.01, 0.1, 50, 50)) == "≈"
+    assert literature.direction(Estimate(0.05, 0.01, 0.1, 50, 50)) == ">"
+    assert literature.direction(Estimate(-0.05, -0.1, -0.01, 50, 50)) == "<"
+    assert literature.direction(0.02) == ">"  # a paper's single number: its sign
 
 
 def test_paper_numbers_are_the_published_ones():
-    assert C.OVADIA == {"closed-book": 0.48, "RAG": 0.88, "fine-tune": 0.50, "fine-tune, paraphrases": 0.59,
+    assert literature.OVADIA == {"closed-book": 0.48, "RAG": 0.88, "fine-tune": 0.50, "fine-tune, paraphrases": 0.59,
                         "fine-tune + RAG": 0.81}
-    assert C.LEWIS["matching index"] == (0.70, 0.68) and C.LEWIS["mismatched index"] == (0.12, 0.04)
-    assert set(C.CITATIONS) == {"Ovadia et al. 2024", "Zhang et al. 2024", "Lewis et al. 2020"}
-    assert not math.isnan(C.RAFT_PAPER["RAFT"])
+    assert literature.LEWIS["matching index"] == (0.70, 0.68) and literature.LEWIS["mismatched index"] == (0.12, 0.04)
+    assert set(literature.CITATIONS) == {"Ovadia et al. 2024", "Zhang et al. 2024", "Lewis et al. 2020"}
+    assert not math.isnan(literature.RAFT_PAPER["RAFT"])

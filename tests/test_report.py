@@ -9,7 +9,8 @@ import pytest
 matplotlib.use("Agg")
 
 from course_utils import report  # noqa: E402
-from course_utils.claims import CITATIONS, MARKS, judge_all, literature_table  # noqa: E402
+from course_utils.literature import CITATIONS, literature_table
+from course_utils.claims import MARKS, judge_all  # noqa: E402
 from course_utils.config import REPO_ROOT  # noqa: E402
 from course_utils.plots import plot_accuracy, plot_costs  # noqa: E402
 from test_claims import BASE, OURS  # noqa: E402
