@@ -31,7 +31,7 @@ from .evaluation.ranking import recall_at_k, reciprocal_rank
 from .evaluation.summaries import score_results
 from .rag import RagPipeline
 from .retrieval import DEFAULT_CHUNK_SIZE, HYBRID_DEPTH, Hit, chunk_documents, indexed_text, rrf_fuse
-from .worldgen import distractor_documents
+from .distractors import distractor_documents
 
 BLOCK_DOCS = 500  # distractor documents per cached block (about 2,200 chunks)
 DEFAULT_SIZES = (100, 1_000, 10_000)  # the notebook's curve, real chunks

@@ -4,10 +4,10 @@ import re
 import numpy as np
 import pytest
 
-from course_utils import scale, worldgen
+from course_utils import distractors, scale, worldgen
 from course_utils.data import load_documents, load_facts
 
-DISTRACTORS = worldgen.distractor_documents(3000)
+DISTRACTORS = distractors.distractor_documents(3000)
 
 
 def mentions(text: str, word: str) -> bool:
@@ -15,13 +15,13 @@ def mentions(text: str, word: str) -> bool:
 
 
 def test_distractors_are_deterministic_prefix_stable_and_seeded():
-    assert worldgen.distractor_documents(50) == DISTRACTORS[:50]
-    assert worldgen.distractor_documents(10, start=100) == DISTRACTORS[100:110]
-    assert worldgen.distractor_documents(50, seed=7) != DISTRACTORS[:50]
+    assert distractors.distractor_documents(50) == DISTRACTORS[:50]
+    assert distractors.distractor_documents(10, start=100) == DISTRACTORS[100:110]
+    assert distractors.distractor_documents(50, seed=7) != DISTRACTORS[:50]
 
 
 def test_distractors_never_name_a_course_entity_or_an_invented_one():
-    names = worldgen._course_names() | {"Vellmar"}
+    names = distractors._course_names() | {"Vellmar"}
     for doc in DISTRACTORS:
         said = [n for n in names if mentions(doc["title"] + " " + doc["text"], n)]
         assert not said, f"{doc['doc_id']} names {said}: it could answer a course question"
@@ -29,7 +29,7 @@ def test_distractors_never_name_a_course_entity_or_an_invented_one():
 
 def test_every_distractor_sentence_names_its_own_company_or_entity():
     """So no sentence such as 'Customers may return any product within 30 days' floats free of its owner."""
-    companies = worldgen.OTHER_COMPANIES
+    companies = distractors.OTHER_COMPANIES
     for doc in DISTRACTORS:
         for sentence in re.split(r"(?<=\.)\s+", doc["text"]):
             assert doc["title"] in sentence or any(c in sentence for c in companies), (doc["doc_id"], sentence)

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from course_utils import worldgen
+from course_utils import world, worldgen
 from course_utils.config import DATA_DIR
 from course_utils.data import DEV_SPLITS, EVAL_SPLITS, load_documents, load_facts, load_questions, load_value_domains
 
@@ -85,7 +85,7 @@ def test_every_phrasing_names_its_entity_and_no_value():
         if q.fact_id is None:
             continue
         fact = facts[q.fact_id]
-        if fact.entity != worldgen.COMPANY:  # a policy question needs no name: there is one company
+        if fact.entity != world.COMPANY:  # a policy question needs no name: there is one company
             assert fact.entity in q.question, q.qid
         assert not [v for v in every_value if mentions(q.question, v)], q.qid
         assert "{" not in q.question, q.qid
@@ -154,7 +154,7 @@ def test_unanswerable_splits_have_40_test_and_12_dev_questions():
     test, dev = load_questions("unanswerable"), load_questions("dev_unanswerable")
     assert [q.qid for q in test] == [f"none.{i:02d}" for i in range(1, 41)]
     assert [q.qid for q in dev] == [f"dev-none.{i:02d}" for i in range(1, 13)]
-    assert [q.question for q in test[:15]] == worldgen.UNANSWERABLE  # the first 15 keep their ids
+    assert [q.question for q in test[:15]] == world.UNANSWERABLE  # the first 15 keep their ids
     for q in test + dev:
         assert not q.answers and not q.stale_answers and q.doc_id is None and q.fact_id is None and not q.answerable
 
@@ -170,33 +170,33 @@ def test_unanswerable_questions_about_invented_names_name_nothing_in_the_documen
     docs = load_documents("v1") + load_documents("v2")
     texts = " ".join(d.title + " " + d.text for d in docs)
     questions = " ".join(q.question for q in load_questions("unanswerable") + load_questions("dev_unanswerable"))
-    for name in worldgen.FAKE_PRODUCTS + worldgen.FAKE_PEOPLE:
+    for name in world.FAKE_PRODUCTS + world.FAKE_PEOPLE:
         assert mentions(questions, name), name
         assert not mentions(texts, name), name
 
 
 def test_a_document_that_answers_an_unanswerable_question_stops_generation(monkeypatch):
     """The generator checks its unanswerable questions against the documents, whatever the documents say."""
-    product_filler = list(worldgen.FILLER["product"])
-    monkeypatch.setitem(worldgen.FILLER, "product", product_filler + ["The {e} weighs four kg."])
+    product_filler = list(world.FILLER["product"])
+    monkeypatch.setitem(world.FILLER, "product", product_filler + ["The {e} weighs four kg."])
     with pytest.raises(ValueError, match="mentions 'weigh"):
         worldgen.generate()
-    monkeypatch.setitem(worldgen.FILLER, "product", product_filler)
-    monkeypatch.setattr(worldgen, "FAKE_PRODUCTS", ["Quibit X2 Pro"] + worldgen.FAKE_PRODUCTS[1:])
+    monkeypatch.setitem(world.FILLER, "product", product_filler)
+    monkeypatch.setattr(world, "FAKE_PRODUCTS", ["Quibit X2 Pro"] + world.FAKE_PRODUCTS[1:])
     with pytest.raises(ValueError, match="mentions 'Quibit X2 Pro'"):
         worldgen.generate()
 
 
 def test_an_unanswerable_question_that_names_a_value_stops_generation(monkeypatch):
     extra = ("Is Vellmar's biggest shop in Porto?", ())
-    monkeypatch.setattr(worldgen, "COMPANY_GAPS", worldgen.COMPANY_GAPS + [extra])
+    monkeypatch.setattr(world, "COMPANY_GAPS", world.COMPANY_GAPS + [extra])
     with pytest.raises(ValueError, match="names the value 'Porto'"):
         worldgen.generate()
 
 
 def test_a_repeated_question_stops_generation(monkeypatch):
-    spec = dict(worldgen.ATTRIBUTES["code"], dev=["What is the catalogue code of the {e}?", "Which code?"])
-    monkeypatch.setitem(worldgen.ATTRIBUTES, "code", spec)
+    spec = dict(world.ATTRIBUTES["code"], dev=["What is the catalogue code of the {e}?", "Which code?"])
+    monkeypatch.setitem(world.ATTRIBUTES, "code", spec)
     with pytest.raises(ValueError, match="asked twice"):
         worldgen.generate()
 
@@ -204,8 +204,8 @@ def test_a_repeated_question_stops_generation(monkeypatch):
 def test_value_domains_hold_every_city_and_role_and_every_value_used():
     domains = load_value_domains()
     for attribute in ("factory", "hometown", "hq"):
-        assert domains[attribute] == sorted(worldgen.CITIES)
-    assert domains["role"] == sorted(worldgen.ROLES)
+        assert domains[attribute] == sorted(world.CITIES)
+    assert domains["role"] == sorted(world.ROLES)
     facts = load_facts()
     assert set(domains) == {f.attribute for f in facts}
     for f in facts:
