@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from course_utils import distractors, scale, worldgen
+from course_utils import distractors, scale, searches, worldgen
 from course_utils.data import load_documents, load_facts
 
 DISTRACTORS = distractors.distractor_documents(3000)
@@ -115,12 +115,12 @@ def test_exact_search_ranks_by_cosine():
     corpus = random_corpus(500)
     query = scale.random_unit_vectors(1, 16, seed=9)[0]
     expected = list(np.argsort(-(corpus.vectors @ query))[:5])
-    assert scale.ExactSearch(corpus).search("", query, 5) == expected
+    assert searches.ExactSearch(corpus).search("", query, 5) == expected
 
 
 def test_hnsw_search_finds_nearly_what_exact_search_finds():
     corpus = random_corpus(2000)
-    exact, hnsw = scale.ExactSearch(corpus), scale.HnswSearch(corpus)
+    exact, hnsw = searches.ExactSearch(corpus), searches.HnswSearch(corpus)
     try:
         queries = scale.random_unit_vectors(20, 16, seed=5)
         overlap = np.mean([len(set(exact.search("", q, 5)) & set(hnsw.search("", q, 5))) / 5 for q in queries])
@@ -131,7 +131,7 @@ def test_hnsw_search_finds_nearly_what_exact_search_finds():
 
 def test_bm25_search_needs_a_shared_word():
     corpus = random_corpus(50)
-    search = scale.BM25Search(corpus)
+    search = searches.BM25Search(corpus)
     assert search.search("word3", None, 5)[0] % 7 == 3
     assert search.search("zebra", None, 5) == []
 

@@ -6,7 +6,7 @@ import numpy as np
 from course_utils.data import load_questions
 from course_utils.exercises import passed, solution_path
 from course_utils.exercises.scaling import check_experiment_recall_at_k, check_mrr, exact_recall
-from course_utils.scale import Corpus
+from course_utils.searches import Corpus
 
 
 def test_mrr_check_accepts_the_solution_and_rejects_wrong_answers():

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation.ranking import reciprocal_rank
-from ..scale import ExactSearch, quality
+from ..searches import ExactSearch
+from ..scale import quality
 from . import Verdict, exercise_check, verdict
 
 # (ranked document ids, gold document): found first, found later, found twice, and not found.

@@ -1,4 +1,5 @@
-from course_utils.scale import ExactSearch, quality
+from course_utils.searches import ExactSearch
+from course_utils.scale import quality
 
 my_k = 10
 largest = corpus.head(max(SIZES))
