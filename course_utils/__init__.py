@@ -13,7 +13,7 @@ them (``make lint`` checks it, with the contract in ``pyproject.toml``):
 4. rag, adapters: the RAG loop; the adapter cache and the closed-book fine-tune; below them, sources
    (numbered sources and citations) and training
 3. retrieval, generation, lora, evaluation, plots, searches: retrieve, prompt and generate, adapt; score; draw
-2. data, models, machine, vectordb, worldgen, world, distractors, kit: the data, the models and the machine
+2. data, models, machine, vectordb, chroma_server, worldgen, world, distractors, kit: the data, the models and the machine
 1. config, artifacts, quiet: settings and caches
 """
 from . import quiet  # noqa: F401  (hides one library warning in every notebook; see quiet.py)

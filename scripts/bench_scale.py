@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from course_utils import scale, vectordb  # noqa: E402
+from course_utils import chroma_server, scale, vectordb  # noqa: E402
 from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import get_config, set_seed  # noqa: E402
 from course_utils.data import eval_questions, load_questions  # noqa: E402
@@ -45,7 +45,7 @@ def server_figures(corpus, query_vectors) -> dict:
 
     folder = get_config().cache_dir / "chroma-bench"
     shutil.rmtree(folder, ignore_errors=True)
-    server = vectordb.start_server(port=vectordb.free_port(), folder=folder)
+    server = chroma_server.start_server(port=chroma_server.free_port(), folder=folder)
     try:
         coll = vectordb.collection(vectordb.connect(server.port), "bench")
         start = time.perf_counter()
@@ -59,7 +59,7 @@ def server_figures(corpus, query_vectors) -> dict:
         return {"chunks": len(corpus), "ingest_per_s": len(corpus) / ingest_s,
                 "p50_ms": float(np.percentile(times[3:], 50)), "p95_ms": float(np.percentile(times[3:], 95))}
     finally:
-        vectordb.stop_server(folder)
+        chroma_server.stop_server(folder)
 
 
 def main(argv: list[str] | None = None) -> int:

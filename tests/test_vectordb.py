@@ -7,15 +7,16 @@ import math
 
 import pytest
 
-from course_utils import vectordb
-from course_utils.vectordb import BadRecords, VectorDBUnavailable
+from course_utils import chroma_server, vectordb
+from course_utils.chroma_server import VectorDBUnavailable
+from course_utils.vectordb import BadRecords
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = vectordb.start_server(port=vectordb.free_port(), folder=tmp_path_factory.mktemp("chroma"))
+    srv = chroma_server.start_server(port=chroma_server.free_port(), folder=tmp_path_factory.mktemp("chroma"))
     yield srv
-    vectordb.stop_server(srv.folder)
+    chroma_server.stop_server(srv.folder)
 
 
 @pytest.fixture()
@@ -38,7 +39,7 @@ def snapshot(coll):
 def test_the_server_binds_to_loopback_only(server):
     cmdline = open(f"/proc/{server.pid}/cmdline", "rb").read().split(b"\0")
     assert cmdline[cmdline.index(b"--host") + 1] == b"127.0.0.1"
-    assert vectordb.is_healthy(server.port)
+    assert chroma_server.is_healthy(server.port)
 
 
 def test_telemetry_is_off_in_server_and_client(server, client):
@@ -77,7 +78,7 @@ def test_building_twice_upserts_no_duplicate(server, monkeypatch, embedder, clie
 
 def test_no_server_names_make_vectordb():
     with pytest.raises(VectorDBUnavailable, match="make vectordb"):
-        vectordb.connect(vectordb.free_port())
+        vectordb.connect(chroma_server.free_port())
 
 
 def test_an_unknown_store_setting_says_which_to_use(monkeypatch):
@@ -111,8 +112,8 @@ def test_an_ingest_cut_by_a_killed_server_completes_when_run_again(tmp_path):
     import os
     import signal
 
-    port, ids, texts, vectors = vectordb.free_port(), *records(3000, dim=8)
-    srv = vectordb.start_server(port=port, folder=tmp_path)
+    port, ids, texts, vectors = chroma_server.free_port(), *records(3000, dim=8)
+    srv = chroma_server.start_server(port=port, folder=tmp_path)
     try:
         coll = vectordb.collection(vectordb.connect(port), "ingest")
 
@@ -122,18 +123,18 @@ def test_an_ingest_cut_by_a_killed_server_completes_when_run_again(tmp_path):
 
         with pytest.raises(VectorDBUnavailable, match="run the same ingest"):
             vectordb.upsert(coll, ids, texts, vectors, after_batch=kill_after_first_batch)
-        vectordb.stop_server(tmp_path)  # clears the stale pid file
-        srv = vectordb.start_server(port=port, folder=tmp_path)
+        chroma_server.stop_server(tmp_path)  # clears the stale pid file
+        srv = chroma_server.start_server(port=port, folder=tmp_path)
         coll = vectordb.collection(vectordb.connect(port), "ingest")
         vectordb.upsert(coll, ids, texts, vectors)
         assert coll.count() == len(ids)
         assert snapshot(coll) == sorted(zip(ids, texts))
     finally:
-        vectordb.stop_server(tmp_path)
+        chroma_server.stop_server(tmp_path)
 
 
 def test_stop_reports_whether_a_server_was_running(tmp_path):
-    assert vectordb.stop_server(tmp_path) is False
-    srv = vectordb.start_server(port=vectordb.free_port(), folder=tmp_path)
-    assert vectordb.stop_server(tmp_path) is True
-    assert not vectordb.is_healthy(srv.port)
+    assert chroma_server.stop_server(tmp_path) is False
+    srv = chroma_server.start_server(port=chroma_server.free_port(), folder=tmp_path)
+    assert chroma_server.stop_server(tmp_path) is True
+    assert not chroma_server.is_healthy(srv.port)
