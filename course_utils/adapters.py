@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .artifacts import atomic_folder, fingerprint, is_fresh
-from .config import SEED, get_config
+from .config import SEED, get_config, whole_number
 from .data import EVAL_SPLITS, VERSIONS, eval_questions, load_facts, load_questions
 from .evaluation.summaries import split_scores
 from .generation import build_prompt, generate_batch
@@ -124,7 +124,7 @@ def closed_book_questions(version: str = "v1", extra_phrasings: int = 0, fact_id
         raise ValueError(f"Unknown version {version!r}. Fix: use one of {VERSIONS}.")
     extra = load_questions("train_extra")
     most = max(Counter(q.fact_id for q in extra).values())
-    if isinstance(extra_phrasings, bool) or not isinstance(extra_phrasings, int) or not 0 <= extra_phrasings <= most:
+    if not whole_number(extra_phrasings) or not 0 <= extra_phrasings <= most:
         raise ValueError(f"extra_phrasings must be a whole number from 0 to {most} (the data has {most} extra "
                          f"phrasings per fact), got {extra_phrasings!r}.")
     value = {f.fact_id: getattr(f, f"value_{version}") for f in load_facts()}

@@ -6,6 +6,7 @@ when it is needed (not at import time), so that a notebook can set one with
 """
 from __future__ import annotations
 
+import numbers
 import os
 import random
 from dataclasses import dataclass
@@ -37,6 +38,18 @@ class CourseConfig:
     @property
     def uses_bundled_models(self) -> bool:
         return self.generator == BUNDLED_GENERATOR and self.embedder == BUNDLED_EMBEDDER
+
+
+def whole_number(value) -> bool:
+    """True for 3 and numpy's int64(3); False for 3.0, "3" and True (a flag is not a count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_positive_int(value, name: str, fix: str = ""):
+    """``value`` when it is a whole number >= 1; otherwise a ValueError that names ``name`` and says ``fix``."""
+    if not whole_number(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}." + (f" {fix}" if fix else ""))
+    return value
 
 
 def get_config() -> CourseConfig:

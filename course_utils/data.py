@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .config import DATA_DIR, SEED
+from .config import DATA_DIR, SEED, whole_number
 
 SPLITS = ("train", "train_extra", "dev", "paraphrase", "update", "unanswerable", "dev_unanswerable")
 VERSIONS = ("v1", "v2")
@@ -167,6 +167,6 @@ def eval_questions(split: str, n: int | None = 24, data_dir: str | Path = DATA_D
     questions = load_questions(split, data_dir)
     if n is None or n >= len(questions):
         return questions
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+    if not whole_number(n) or n <= 0:
         raise ValueError(f"n must be a positive whole number or None, got {n!r}.")
     return random.Random(f"{SEED}-{split}").sample(questions, n)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 
-from .config import SEED
+from .config import SEED, whole_number
 from .world import CITIES, COMPANY, FAKE_PEOPLE, FAKE_PRODUCTS, PEOPLE, PRODUCTS, ROLES, mentions
 
 OTHER_COMPANIES = ["Harrow Mechanics", "Ostrand Devices", "Brisk Automata", "Kelvane Systems", "Marlow Dynamics",
@@ -92,6 +92,6 @@ def distractor_document(i: int, seed: int = SEED) -> dict:
 
 def distractor_documents(n: int, seed: int = SEED, start: int = 0) -> list[dict]:
     """Distractors ``start`` .. ``start + n - 1``, as rows like those of ``documents_v1.jsonl``."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+    if not whole_number(n) or n < 0:
         raise ValueError(f"n must be a whole number >= 0, got {n!r}. Fix: pass how many distractors you want.")
     return [distractor_document(i, seed) for i in range(start, start + n)]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 from .adapters import AdapterRun, adapter_on, get_or_train_adapter
-from .config import SEED
+from .config import SEED, whole_number
 from .data import load_documents, load_questions
 from .evaluation import RIGHT, contains_answer, grade_question
 from .generation import generate_batch
@@ -112,7 +112,7 @@ def check_raft_settings(p_oracle, n_distractors) -> None:
     if isinstance(p_oracle, bool) or not isinstance(p_oracle, Real) or not 0 <= p_oracle <= 1:
         raise ValueError(f"p_oracle is the share of examples that keep the oracle chunk, a number from 0 to 1; "
                          f"got {p_oracle!r}. Fix: use e.g. p_oracle=0.8 (80%).")
-    if isinstance(n_distractors, bool) or not isinstance(n_distractors, int) or n_distractors < 0:
+    if not whole_number(n_distractors) or n_distractors < 0:
         raise ValueError(f"n_distractors must be a whole number >= 0, got {n_distractors!r}. "
                          f"Fix: use e.g. n_distractors={DEFAULT_N_DISTRACTORS}.")
     if n_distractors == 0 and p_oracle < 1:

@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .config import check_positive_int
+
 DEFAULT_TARGETS = ("q_proj", "v_proj")  # Hu et al.: the query and value projections are usually enough
 ALL_LINEAR = "all-linear"  # peft's shorthand: every linear layer except the output head
 ADAPTER_WEIGHTS, ADAPTER_CONFIG, BASE_RECORD = "adapter_model.safetensors", "adapter_config.json", "base.json"
@@ -27,9 +29,7 @@ class AdapterError(ValueError):
 
 
 def check_rank(r) -> int:
-    if isinstance(r, bool) or not isinstance(r, int) or r <= 0:
-        raise ValueError(f"LoRA rank r must be a positive whole number, got {r!r}. Fix: use r=8 (or 2, 4, 16).")
-    return r
+    return check_positive_int(r, "LoRA rank r", "Fix: use r=8 (or 2, 4, 16).")
 
 
 # ------------------------------------------------------------------------------- by hand

@@ -23,6 +23,7 @@ import warnings
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, TextNode
 
+from .config import check_positive_int, whole_number
 from .generation import (BATCH_ROWS, SYSTEM_PROMPT, as_llamaindex_llm, count_tokens, cut_off, eos_and_pad_ids,
                          generate_ids, timed_answer)
 from .retrieval import Hit, build_retriever
@@ -75,7 +76,7 @@ class RagPipeline:
                  max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, instruction: str = INSTRUCTION,
                  system: str = SYSTEM_PROMPT, hit_filter=None, context_window: int | None = None,
                  on_overflow: str = "truncate"):
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= retriever.top_k:
+        if not whole_number(top_k) or not 1 <= top_k <= retriever.top_k:
             raise ValueError(f"top_k must be a whole number from 1 to {retriever.top_k} (the retriever's top_k), "
                              f"got {top_k!r}. Fix: pass top_k=3, or build the retriever with a larger top_k.")
         if on_overflow not in ("truncate", "error"):
@@ -213,9 +214,7 @@ def build_rag(model, tokenizer, documents, retriever: str = "hybrid", top_k: int
     The retriever keeps 5 chunks (or ``top_k`` if more), so ``with_options(top_k=...)``
     can try several k on one index.
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k <= 0:  # before any indexing work
-        raise ValueError(f"top_k must be a positive whole number, got {top_k!r}. "
-                         "Fix: pass top_k=1 or more (3 is the course's default).")
+    check_positive_int(top_k, "top_k", "Fix: pass top_k=1 or more (3 is the course's default).")  # before indexing
     index = build_retriever(retriever, documents, top_k=max(top_k, 5), embedder=embedder)
     return RagPipeline(model, tokenizer, index, top_k=top_k, **options)
 

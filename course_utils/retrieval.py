@@ -31,7 +31,7 @@ from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.schema import MetadataMode, QueryBundle
 from llama_index.retrievers.bm25 import BM25Retriever
 
-from .config import get_config
+from .config import check_positive_int, get_config
 from .models import load_embedder
 from .vectordb import vector_index
 
@@ -64,9 +64,7 @@ def _check_kind(kind: str) -> None:
 
 
 def _check_top_k(top_k) -> None:
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k <= 0:
-        raise ValueError(f"top_k must be a positive whole number, got {top_k!r}. "
-                         "Fix: pass top_k=1 or more (3 to 5 is typical).")
+    check_positive_int(top_k, "top_k", "Fix: pass top_k=1 or more (3 to 5 is typical).")
 
 
 def _check_query(query) -> None:

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from . import generation
 from .artifacts import atomic_folder, fingerprint, is_fresh
-from .config import SEED, set_seed
+from .config import SEED, check_positive_int, set_seed
 from .evaluation import RIGHT, grade, value_domain
 from .lora import (ALL_LINEAR, DEFAULT_TARGETS, AdapterError, adapter_folder, add_lora, check_adapter_folder, check_rank,
                    lora_config)
@@ -54,9 +54,7 @@ class TrainConfig:
         if self.until_accuracy is not None and not 0 < self.until_accuracy <= 1:
             raise ValueError(f"until_accuracy must be a share in (0, 1], got {self.until_accuracy!r}. Fix: try 0.9.")
         for name in ("epochs", "batch_size", "check_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+            check_positive_int(getattr(self, name), name)
         if not self.lr > 0:
             raise ValueError(f"The learning rate must be positive, got {self.lr!r}. Fix: try lr=3e-3.")
         if isinstance(self.targets, str) and self.targets != ALL_LINEAR:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from statistics import mean
 
+from ..config import check_positive_int
+
 def _ranked_doc_ids(hits) -> list[str]:
     return [getattr(hit, "doc_id", hit) for hit in hits]
 
 
 def recall_at_k(hits, gold_doc_id: str, k: int) -> float:
     """1.0 when a chunk of the gold document is among the first ``k`` hits, else 0.0."""
-    if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-        raise ValueError(f"k must be a positive whole number, got {k!r}. Fix: use k=1, 3 or 5.")
+    check_positive_int(k, "k", "Fix: use k=1, 3 or 5.")
     return float(gold_doc_id in _ranked_doc_ids(hits)[:k])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 
+from ..config import whole_number
 from ..retrieval import TOKEN_PATTERN, tokenize
 
 
@@ -58,7 +59,7 @@ def explore(query: str, kind: str, k: int, retrievers: dict) -> list:
     if kind not in retrievers:
         raise ValueError(f"No retriever called {kind!r}. Fix: choose one of {sorted(retrievers)}.")
     top_k = retrievers[kind].top_k
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= top_k:
+    if not whole_number(k) or not 1 <= k <= top_k:
         raise ValueError(f"k must be between 1 and {top_k} (the retriever's top_k), got {k!r}. "
                          f"Fix: pick k in that range, or build the retriever with a larger top_k.")
     return retrievers[kind].retrieve(query)[:k]
