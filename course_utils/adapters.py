@@ -32,7 +32,7 @@ from .generation import build_prompt, generate_batch
 from .lora import (AdapterError, adapter_folder, base_fingerprint, check_adapter_folder, load_adapter, save_adapter,
                    trainable_share)
 from .models import load_generator
-from .training import DEFAULT_TRAIN, FORMAT, TrainConfig, check_pairs, qa_pairs, train_adapter
+from .training import ADAPTER_FORMAT, DEFAULT_TRAIN, TrainConfig, check_pairs, qa_pairs, train_adapter
 
 
 @dataclass
@@ -59,7 +59,7 @@ def adapters_dir() -> Path:
 def adapter_fingerprint(pairs, config: TrainConfig, base_fp: str, start_from=None) -> str:
     """Changes whenever the training data, the base model, a setting or the starting adapter changes."""
     start = adapter_folder(start_from).name if start_from is not None else None
-    return fingerprint(pairs=[list(p) for p in pairs], base=base_fp, config=asdict(config), format=FORMAT,
+    return fingerprint(pairs=[list(p) for p in pairs], base=base_fp, config=asdict(config), format=ADAPTER_FORMAT,
                        **({"start_from": start} if start else {}))
 
 

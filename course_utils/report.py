@@ -113,7 +113,7 @@ def write_report(table, claims, literature, figures: dict, citations: dict | Non
     return Path(path)
 
 
-def summary_text(comparison, claims) -> str:
+def summary_file_text(comparison, claims) -> str:
     """The headline figures and every verdict with its sentence (n and intervals included), as plain text."""
     lines = [comparison.summary_text(), "Claims lab (verdicts from the test split; see the sentence for n and intervals):"]
     for _, row in claims.iterrows():
@@ -122,5 +122,5 @@ def summary_text(comparison, claims) -> str:
 
 
 def write_summary(comparison, claims, path: Path = SUMMARY) -> Path:
-    write_text_atomic(path, summary_text(comparison, claims))
+    write_text_atomic(path, summary_file_text(comparison, claims))
     return Path(path)

@@ -29,7 +29,7 @@ from .lora import (ALL_LINEAR, DEFAULT_TARGETS, AdapterError, adapter_folder, ad
                    lora_config)
 from .plots import LossPlot
 
-FORMAT = 2  # part of every adapter's fingerprint: bump it when training changes meaning
+ADAPTER_FORMAT = 2  # part of every adapter's fingerprint: bump it when training changes meaning
 IGNORE = -100  # the label PyTorch's cross-entropy skips: prompt tokens and padding
 
 
@@ -213,7 +213,7 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     encoded = [encode_pair(tokenizer, p, a) for p, a in pairs]
-    stamp = fingerprint(pairs=pairs, config=asdict(config), format=FORMAT)
+    stamp = fingerprint(pairs=pairs, config=asdict(config), format=ADAPTER_FORMAT)
     ckpt = Path(checkpoint_dir) / "checkpoint" if checkpoint_dir else None
     start, history, (spent_s, spent_tokens) = ((load_checkpoint(ckpt, peft_model, optimizer, stamp) if ckpt else None)
                                                or (0, [], (0.0, 0)))

@@ -24,7 +24,7 @@ from .generation import build_prompt, count_tokens, timed_answer
 from .lora import adapter_folder, base_fingerprint
 from .rag import RagPipeline, answers_for
 
-FORMAT = 4  # part of every results fingerprint: bump it when the meaning of a cached row changes
+RESULTS_FORMAT = 4  # part of every results fingerprint: bump it when the meaning of a cached row changes
 
 
 def approach_adapter(approach: Approach, adapters: dict) -> Path | None:
@@ -120,7 +120,7 @@ class Workbench:
         Timings change a little from run to run; cached, the numbers and the
         verdicts built on them stay put. Delete ``<cache dir>/results`` to measure again.
         """
-        stamp = fingerprint(label=label, base=self.base, settings=self.settings.generation(), format=FORMAT, **parts)
+        stamp = fingerprint(label=label, base=self.base, settings=self.settings.generation(), format=RESULTS_FORMAT, **parts)
         path = self._path(label, stamp)
         value = self._read(path, stamp)
         if value is None:
@@ -135,7 +135,7 @@ class Workbench:
                            questions=[(q.qid, q.question, q.answers, q.stale_answers) for q in questions],
                            documents=documents_fingerprint(documents) if approach.retrieval else None,
                            top_k=self.settings.k_for(approach.name) if approach.retrieval else None,
-                           settings=self.settings.generation(), prompts=prompt_settings(), format=FORMAT)
+                           settings=self.settings.generation(), prompts=prompt_settings(), format=RESULTS_FORMAT)
 
     def _path(self, label: str, stamp: str) -> Path:
         slug = "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
