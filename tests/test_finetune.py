@@ -205,6 +205,37 @@ def test_training_stops_once_the_adapter_knows_its_training_set(tokenizer, monke
         TrainConfig(until_accuracy=1.5)
 
 
+def test_the_costly_check_waits_until_the_answers_are_nearly_known(tokenizer, monkeypatch):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)  # an untrained tiny model predicts none of the answers
+    calls = []
+    monkeypatch.setattr(training, "pair_accuracy", lambda *args: calls.append(1) or 1.0)
+    gated = TrainConfig(r=2, alpha=4, epochs=3, batch_size=2, until_accuracy=0.9, check_every=1, check_within=0.3)
+    result = train_adapter(model, tokenizer, pairs, gated, progress=False)
+    assert (calls, result.epochs_run, result.train_accuracy) == ([], 3, None)  # never within 30 points: no check
+    result.model.unload()
+    ungated = TrainConfig(r=2, alpha=4, epochs=3, batch_size=2, until_accuracy=0.9, check_every=1)
+    result = train_adapter(model, tokenizer, pairs, ungated, progress=False)
+    assert (len(calls), result.epochs_run) == (1, 1)  # checked after the first epoch, and stopped there
+    result.model.unload()
+    with pytest.raises(ValueError, match="check_within"):
+        TrainConfig(check_within=2)
+
+
+def test_answer_hits_are_rows_whose_every_answer_token_is_the_top_prediction(tokenizer):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    batch = collate([encode_pair(tokenizer, p, a) for p, a in pairs], tokenizer.pad_token_id)
+    loss, hits = answer_loss(model, batch, hits=True)
+    assert torch.equal(loss, answer_loss(model, batch)) and hits.shape == (len(pairs),)
+    # Replace each answer by what the model predicts at teacher-forced positions: then every row is a hit.
+    with torch.no_grad():
+        positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+        top = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                    position_ids=positions).logits.argmax(-1)
+    answer = batch["labels"] != IGNORE
+    forced = dict(batch, labels=torch.where(answer, torch.roll(top, 1, dims=1), batch["labels"]))
+    assert answer_loss(model, forced, hits=True)[1].all()
+
+
 def test_pair_accuracy_grades_strictly(tokenizer, monkeypatch):
     pairs = [("p1", "Porto"), ("p2", "2013"), ("p3", "Lima")]
     monkeypatch.setattr("course_utils.generation.generate_batch",
