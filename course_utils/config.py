@@ -23,12 +23,19 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 
 
+# A smaller run of the same course: only this many of the facts, spread evenly over data/facts.jsonl, with their
+# questions and a matching share of the unanswerable ones. `make test` sets it, so that executing every notebook
+# stays a check that the code runs; `make course` leaves it unset and measures on every fact.
+FACTS_ENV = "COURSE_FACTS"
+
+
 @dataclass(frozen=True)
 class CourseConfig:
     generator: str
     embedder: str
     cache_dir: Path
     seed: int = SEED
+    facts: int | None = None  # None: every fact
 
     @property
     def generator_name(self) -> str:
@@ -59,7 +66,17 @@ def get_config() -> CourseConfig:
         generator=os.environ.get("COURSE_GENERATOR") or BUNDLED_GENERATOR,
         embedder=os.environ.get("COURSE_EMBEDDER") or BUNDLED_EMBEDDER,
         cache_dir=Path(cache).expanduser().resolve(),
+        facts=_facts_setting(os.environ.get(FACTS_ENV, "").strip()),
     )
+
+
+def _facts_setting(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 4:
+        raise ValueError(f"{FACTS_ENV}={text!r} is not a number of facts of at least 4. "
+                         f"Fix: unset {FACTS_ENV} for the whole course, or set it to a whole number such as 14.")
+    return int(text)
 
 
 def set_seed(seed: int = SEED) -> None:
@@ -80,6 +97,7 @@ def show_config() -> CourseConfig:
         ("embedder", cfg.embedder, "COURSE_EMBEDDER"),
         ("cache dir", cfg.cache_dir, "COURSE_CACHE_DIR"),
         ("seed", cfg.seed, "fixed in course_utils/config.py"),
+        ("facts", cfg.facts or "all", FACTS_ENV),
     ]
     for name, value, how in rows:
         print(f"{name:>10}: {value}   ({how})")

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .config import DATA_DIR, SEED, whole_number
+from .config import DATA_DIR, SEED, get_config, whole_number
 
 SPLITS = ("train", "train_extra", "dev", "paraphrase", "update", "unanswerable", "dev_unanswerable")
 VERSIONS = ("v1", "v2")
@@ -119,12 +119,37 @@ def load_questions(split: str | None = None, data_dir: str | Path = DATA_DIR) ->
         if q.split not in SPLITS:
             raise DataError(f"{path}: question '{q.qid}' has unknown split '{q.split}'. "
                             f"Fix: use one of {SPLITS}, or regenerate data/ with `python -m course_utils.worldgen`.")
-    return [q for q in questions if split is None or q.split == split]
+    return _of_kept_facts([q for q in questions if split is None or q.split == split], data_dir)
 
 
 def load_facts(data_dir: str | Path = DATA_DIR) -> list[Fact]:
+    """Every fact, or the evenly spread subset that ``COURSE_FACTS`` asks for (see ``config.FACTS_ENV``)."""
     path = Path(data_dir) / "facts.jsonl"
-    return _unique(read_jsonl(path, Fact), "fact_id", path)
+    facts = _unique(read_jsonl(path, Fact), "fact_id", path)
+    return _spread(facts, get_config().facts)
+
+
+def _spread(rows: list, n: int | None) -> list:
+    """``n`` rows taken at even steps from ``rows`` (all of them if n is None or not smaller)."""
+    if n is None or n >= len(rows):
+        return rows
+    return [rows[round(i * len(rows) / n)] for i in range(n)]
+
+
+def _of_kept_facts(questions: list[Question], data_dir) -> list[Question]:
+    """The questions about kept facts, and of the unanswerable ones the same share, split by split."""
+    share = get_config().facts
+    if share is None:
+        return questions
+    kept = {f.fact_id for f in load_facts(data_dir)}
+    everything = len(_unique(read_jsonl(Path(data_dir) / "facts.jsonl", Fact), "fact_id", Path(data_dir)))
+    answerable = [q for q in questions if q.fact_id in kept]
+    unanswerable = []
+    for split in dict.fromkeys(q.split for q in questions if q.fact_id is None):
+        of_split = [q for q in questions if q.fact_id is None and q.split == split]
+        unanswerable += _spread(of_split, max(1, round(len(of_split) * share / everything)))
+    chosen = {q.qid for q in answerable + unanswerable}
+    return [q for q in questions if q.qid in chosen]  # in file order, as without a subset
 
 
 def load_value_domains(data_dir: str | Path = DATA_DIR) -> dict[str, list[str]]:

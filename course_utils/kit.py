@@ -20,7 +20,7 @@ import resource
 import time
 from pathlib import Path
 
-from .config import REPO_ROOT
+from .config import FACTS_ENV, REPO_ROOT, get_config
 from .machine import choose_precision
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -91,6 +91,10 @@ def start(name: str) -> None:
     if not path.exists():
         raise FileNotFoundError(f"No notebook {name!r} in {NOTEBOOKS}. Fix: pass this notebook's file name.")
     _clock["start"] = time.perf_counter()
+    facts = get_config().facts
+    if facts:
+        print(f"A smaller run: {FACTS_ENV}={facts} keeps {facts} of the facts and their questions, so every figure below "
+              f"has a smaller n than the course's. Unset {FACTS_ENV} and restart the kernel for the whole course.")
     print(f"Learner time: about {5 * round(learner_minutes(path) / 5):.0f} minutes to read and do the exercises "
           "(course_utils.kit.learner_minutes says how that is counted).")
     ref = reference_run(name)

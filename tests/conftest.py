@@ -73,3 +73,16 @@ def embedder():
 # Unit tests compare logits exactly and share cached fp32 answers: they run in float32 on every CPU.
 # Set here, it also reaches the notebook kernels nbval starts; `make course` uses the measured choice.
 os.environ.setdefault("COURSE_PRECISION", "float32")
+
+# Executing all seven notebooks on every fact takes most of an hour on two cores; as a test that the course runs,
+# they run on 14 facts (config.FACTS_ENV). Set here, it reaches the notebook kernels nbval starts and the lab of the
+# browser test. The unit tests below see every fact, as they were written for: see ``every_fact``.
+os.environ.setdefault("COURSE_FACTS", "14")
+RUN_LIKE_THE_NOTEBOOKS = {"test_browser.py"}  # tests that drive the notebooks themselves
+
+
+@pytest.fixture(autouse=True)
+def every_fact(request, monkeypatch):
+    if request.path.name not in RUN_LIKE_THE_NOTEBOOKS:
+        monkeypatch.delenv("COURSE_FACTS", raising=False)
+

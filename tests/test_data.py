@@ -60,3 +60,27 @@ def test_the_new_splits_load():
     assert set(DEV_SPLITS) <= set(SPLITS)
     assert {q.split for q in load_questions()} == set(SPLITS)
     assert len(load_questions("dev")) == 112 and len(load_questions("dev_unanswerable")) == 12
+
+
+def test_a_subset_of_facts_keeps_their_questions_and_a_share_of_the_unanswerable(monkeypatch):
+    every_fact = {f.fact_id for f in load_facts()}
+    monkeypatch.setenv("COURSE_FACTS", "14")
+    kept = load_facts()
+    assert len(kept) == 14 and len({f.doc_id for f in kept}) >= 10  # spread over the documents, not the first few
+    ids = {f.fact_id for f in kept}
+    assert ids < every_fact
+    for split in ("train", "paraphrase", "update", "dev"):
+        questions = load_questions(split)
+        assert questions and {q.fact_id for q in questions} <= ids
+    assert len(load_questions("train")) == 14
+    assert len(load_questions("unanswerable")) == 10  # 40 × 14 / 56
+    assert [q.qid for q in load_questions()] == [q.qid for q in load_questions()]  # the same subset every time
+    monkeypatch.delenv("COURSE_FACTS")
+    assert len(load_facts()) == len(every_fact)  # unset: every fact again
+
+
+@pytest.mark.parametrize("value", ["three", "0", "-5", "2.5", "3"])
+def test_a_bad_number_of_facts_names_the_setting_and_the_fix(monkeypatch, value):
+    monkeypatch.setenv("COURSE_FACTS", value)
+    with pytest.raises(ValueError, match="COURSE_FACTS.*Fix: unset COURSE_FACTS"):
+        load_facts()
