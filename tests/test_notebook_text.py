@@ -20,6 +20,7 @@ FIGURE = re.compile(r"(?<![\w.\[])(\d+(?:[.,]\d+)?)\s?(%|×|x\b|s\b|seconds?\b|m
 # (notebook prefix, the figure as written, why it may stay)
 ALLOWED = {
     ("04", "90%"): "the stopping rule's threshold (training.DEFAULT_TRAIN.until_accuracy)",
+    ("04", "60%"): "where the stop check starts: until_accuracy minus check_within (training.DEFAULT_TRAIN)",
     ("05", "95%"): "the level of the intervals",
     ("06", "95%"): "the level of the intervals",
     ("05", "40%"): "quoted from Zhang et al. (RAFT), cited in the cell",
