@@ -124,6 +124,25 @@ def describe() -> dict:
     return dict(_DESCRIPTION)
 
 
+def in_words(description: dict) -> str:
+    """A ``describe()`` result as one line of text, its figures as recorded (quoted in the docs and notebooks)."""
+    d, parts = description, []
+    if d.get("cores") is not None:
+        parts.append(f"{d['cores']} cores")
+    if d.get("cpu"):
+        parts.append(str(d["cpu"]))
+    if d.get("torch_threads") is not None:
+        parts.append(f"{d['torch_threads']} torch threads")
+    if d.get("fp32_gflops") is not None:
+        parts.append(f"{d['fp32_gflops']:g} GFLOP/s float32")
+    if d.get("bf16_gflops") is not None:
+        native = {True: " (native)", False: " (emulated)"}.get(d.get("native_bf16"), "")
+        parts.append(f"{d['bf16_gflops']:g} GFLOP/s bfloat16{native}")
+    if d.get("bandwidth_gbs") is not None:
+        parts.append(f"{d['bandwidth_gbs']:g} GB/s memory copy")
+    return ", ".join(parts) or "machine not recorded"
+
+
 def _identity() -> dict:
     """What says that a cached choice was made on this machine (cheap: nothing measured)."""
     return {"cpu": _cpu_name(), "cores": os.cpu_count(), "native_bf16": native_bf16()}

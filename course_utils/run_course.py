@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import html
 import json
-import platform
 import re
 import sys
 import threading
@@ -227,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     # Work (seconds x this machine's float32 GFLOP/s, in GFLOP) is what travels between machines:
     # another machine's time is the work divided by its own rate (machine.predict_seconds).
     rate = hardware["fp32_gflops"]
-    times = {"machine": f"{platform.machine()}, {platform.system()}, {hardware['cores']} cores, {hardware['cpu']}, "
-                        f"{rate:.0f} GFLOP/s float32",
+    times = {"machine": machine.in_words(hardware),
              "machine_description": hardware,
              "total_seconds": round(total, 1),
              "total_work_gflop": round(total * rate),

@@ -162,3 +162,10 @@ def test_run_course_records_the_machine_and_the_work(fake_machine, monkeypatch, 
     assert budget["machine_description"]["fp32_gflops"] == 100.0 and "cores" in budget["machine"]
     assert budget["work_gflop"] == {"00_a.ipynb": 1200, "01_b.ipynb": 1200}  # 12 s x 100 GFLOP/s
     assert budget["total_work_gflop"] == pytest.approx(budget["total_seconds"] * 100.0, abs=1)
+
+
+def test_in_words_names_every_measured_figure(fake_machine):
+    text = machine.in_words(machine.describe())
+    for part in ("cores", "torch threads", "100 GFLOP/s float32", "200 GFLOP/s bfloat16 (native)", "10 GB/s"):
+        assert part in text, part
+    assert machine.in_words({}) == "machine not recorded"
