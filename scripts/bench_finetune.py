@@ -7,12 +7,13 @@ Targets (course_utils.training.DEFAULT_TRAIN on the bundled SmolLM2-135M, 2 core
 * peak RSS <= 2 GB.
 
 MFU (model FLOPs utilisation) compares the training FLOP/s with this
-machine's fp32 matmul FLOP/s, measured here with torch.matmul on 1024×1024
-matrices. FLOPs per token for LoRA training: 4 × the non-embedding parameters
-(forward 2N, backward through the activations 2N; the frozen weights get no
-weight gradients, which the usual 6N of full training counts). Attention
-scores, the output layer (applied at the answer positions only) and the small
-LoRA matrices are left out, so the figure is a slight underestimate.
+machine's fp32 matmul FLOP/s, as course_utils.machine.describe() measures it
+for the machine recorded with the figures. FLOPs per token for LoRA training:
+4 × the non-embedding parameters (forward 2N, backward through the
+activations 2N; the frozen weights get no weight gradients, which the usual
+6N of full training counts). Attention scores, the output layer (applied at
+the answer positions only) and the small LoRA matrices are left out, so the
+figure is a slight underestimate.
 
 Adapters are trained into a fresh temporary cache, so every figure is measured
 now, never read from an earlier run. --sweep adds the full-size paraphrase
@@ -24,35 +25,21 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
-import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import get_config, set_seed  # noqa: E402
+from course_utils.machine import describe  # noqa: E402
 
 TARGET_SECONDS, TARGET_RSS_MB = 180.0, 2048.0
-
-
-def matmul_flops(n: int = 1024, repeat: int = 20) -> float:
-    """Sustained fp32 matmul FLOP/s of this machine (median of ``repeat`` n×n products)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        torch.matmul(a, b)
-        times.append(time.perf_counter() - start)
-    return 2 * n ** 3 / sorted(times)[len(times) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     from course_utils.adapters import closed_book_adapter, evaluate_closed_book, finetuned_model
     from course_utils.models import load_generator
 
+    machine = describe()  # measured first, while nothing else of ours runs
+    flops = machine["fp32_gflops"] * 1e9
     set_seed()
-    flops = matmul_flops()
     model, tokenizer = load_generator()
     embeddings = model.get_input_embeddings().weight.numel()
     non_embedding = sum({id(p): p.numel() for p in model.parameters()}.values()) - embeddings
@@ -85,14 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
     tokens_per_second = run.info["tokens_per_second"]
     result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
+        "machine": machine,
         "load_average": os.getloadavg(),
         "default_config": run.info["config"],
         "default_run_seconds": round(default_seconds, 1),
         "default_run_target_seconds": TARGET_SECONDS,
         "training_tokens": run.info["tokens"],
         "training_tokens_per_second": round(tokens_per_second, 1),
-        "fp32_matmul_gflops": round(flops / 1e9, 1),
         "flops_per_token_estimate": f"4 x {non_embedding:,} non-embedding parameters = {flops_per_token:.3g}",
         "mfu": round(tokens_per_second * flops_per_token / flops, 3),
         "mfu_if_counted_as_6N": round(tokens_per_second * 6 * non_embedding / flops, 3),

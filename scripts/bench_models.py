@@ -8,7 +8,6 @@ ones read the safetensors cache. Medians of several runs are reported.
 """
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -64,11 +63,14 @@ def generation_speed(n_prompts: int = 16, max_new_tokens: int = 24) -> dict:
 
 
 def main(repeats: int = 3) -> dict:
+    from course_utils.machine import describe
+
+    machine = describe()  # measured first, while nothing else of ours runs
     with tempfile.TemporaryDirectory() as empty_cache:
         _, first_s, first_rss = timed_load(empty_cache)
         later = [timed_load(empty_cache) for _ in range(repeats)]
     result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine,
         "generator_first_load_s": round(first_s, 2),
         "generator_first_load_peak_rss_mb": round(first_rss),
         "generator_later_load_s_median": round(statistics.median(s for _, s, _ in later), 2),

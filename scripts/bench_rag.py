@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import get_config, set_seed  # noqa: E402
 from course_utils.data import EVAL_SPLITS, eval_questions, load_documents, load_questions  # noqa: E402
 from course_utils.evaluation import contains_answer  # noqa: E402
+from course_utils.machine import describe  # noqa: E402
 from course_utils.rag import DEFAULT_TOP_K, build_rag  # noqa: E402
 from course_utils.evaluation.summaries import failure_kind, score_results, split_summary  # noqa: E402
 
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench_rag.json")
     args = parser.parse_args(argv)
 
+    machine = describe()  # measured first, while nothing else of ours runs
     set_seed()
-    import torch
 
     from course_utils.models import load_generator
 
@@ -154,10 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p50 = speed["p50_s"]
     report = {
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-                    "load_average_before": [round(x, 2) for x in load_before],
-                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "settings": {"generator": get_config().generator, "retriever": "hybrid", "top_k": rag_v1.top_k,
                      "max_new_tokens": rag_v1.max_new_tokens, "decoding": "greedy",
                      "latency_questions": f"first {len(timed)} paraphrase questions, one at a time"},

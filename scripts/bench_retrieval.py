@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import set_seed  # noqa: E402
 from course_utils.data import load_documents, load_questions  # noqa: E402
 from course_utils.evaluation.ranking import score_retriever  # noqa: E402
+from course_utils.machine import describe  # noqa: E402
 from course_utils.retrieval import DEFAULT_CHUNK_SIZE, RETRIEVER_KINDS, build_retriever  # noqa: E402
 
 RECALL_TARGET, P50_TARGET_MS = 0.95, 20.0
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench_retrieval.json")
     args = parser.parse_args(argv)
 
+    machine = describe()  # measured first, while nothing else of ours runs
     set_seed()
-    import torch
 
     documents = load_documents("v1")
     paraphrases = load_questions("paraphrase")
@@ -81,10 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     recall = results["hybrid"]["paraphrase"]["recall@5"]
     worst_p50 = max(r["latency_ms"]["p50"] for r in results.values())
     report = {
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-                    "load_average_before": [round(x, 2) for x in load_before],
-                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "settings": {"documents": "v1", "questions": "paraphrase (held out)", "n_questions": len(paraphrases),
                      "top_k": 5, "chunk_size": DEFAULT_CHUNK_SIZE, "repeat": args.repeat},
         "retrievers": results,

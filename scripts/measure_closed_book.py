@@ -7,7 +7,6 @@ figures in data/closed_book.json and in the table of data/README.md.
     python scripts/measure_closed_book.py
 """
 import json
-import platform
 import re
 import time
 
@@ -16,6 +15,7 @@ from course_utils.config import DATA_DIR, get_config, set_seed
 from course_utils.data import load_questions
 from course_utils.evaluation import score_answers
 from course_utils.generation import build_prompt, generate_batch
+from course_utils.machine import describe
 from course_utils.models import load_generator
 
 SPLITS = ("train", "paraphrase", "update")
@@ -23,9 +23,10 @@ START, END = "<!-- closed-book:start -->", "<!-- closed-book:end -->"
 
 
 def main() -> None:
+    machine = describe()  # measured first, while nothing else of ours runs
     set_seed()
     model, tokenizer = load_generator()
-    results = {"generator": get_config().generator, "machine": f"{platform.machine()}, {platform.system()}"}
+    results = {"generator": get_config().generator, "machine": machine}
     start = time.perf_counter()
     for split in SPLITS:
         questions = load_questions(split)
