@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from course_utils import kit  # noqa: E402
 from course_utils.artifacts import write_text_atomic  # noqa: E402
+from course_utils.machine import in_words  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 BUDGET = NOTEBOOKS / "budget.json"
@@ -177,25 +178,18 @@ def percent(value) -> str:
 
 
 def machine_text(machine) -> str:
-    """The machine a file's figures came from, in words."""
-    if machine is None or machine == {}:
-        return "machine not recorded"
-    if not isinstance(machine, dict):
-        return str(machine)
-    parts = []
-    for key, value in machine.items():
-        if isinstance(value, (list, dict)):
-            continue  # load averages and the like
-        parts.append({"cpu_count": f"{value} cores", "python": f"Python {value}",
-                      "torch_threads": f"{value} torch threads"}.get(key, str(value)))
-    return ", ".join(parts) or "machine not recorded"
+    """The machine a file's figures came from, in words: its ``course_utils.machine.describe()`` record.
+
+    A machine recorded as plain text (as in data/closed_book.json) is quoted as it stands.
+    """
+    if isinstance(machine, dict):
+        return in_words(machine)
+    return str(machine) if machine else "machine not recorded"
 
 
-def cores_of(machine) -> int | None:
-    if isinstance(machine, dict) and isinstance(machine.get("cpu_count"), int):
-        return machine["cpu_count"]
-    match = re.search(r"(\d+) cores", str(machine or ""))
-    return int(match[1]) if match else None
+def budget_machine(budget) -> dict | None:
+    """The machine of a course run: `make budget` records its ``describe()`` next to the times."""
+    return (budget or {}).get("machine_description")
 
 
 def flatten(data, prefix: str = "") -> list[tuple[str, object]]:
@@ -243,7 +237,7 @@ def render_notebooks(figures: dict) -> str:
     text = table(["notebook", "run time (s)", "peak kernel memory (MB)"], body)
     if budget is None:
         return text + "\n\nNo run has been recorded yet: `make budget` runs the course headless and records it."
-    return text + "\n\n" + measured_on(budget.get("machine"), "`notebooks/budget.json`, written by `make budget`")
+    return text + "\n\n" + measured_on(budget_machine(budget), "`notebooks/budget.json`, written by `make budget`")
 
 
 # --- The README's headline table -------------------------------------------------
@@ -277,7 +271,7 @@ def headline_rows(figures: dict) -> list[list]:
 def render_headline(figures: dict) -> str:
     budget = figures.get("budget") or {}
     text = table(["figure", "measured", "target", "met?"], headline_rows(figures))
-    machine = budget.get("machine")
+    machine = budget_machine(budget)
     work = budget.get("total_work_gflop")
     if machine:
         text += f"\n\nCourse time measured on: {machine_text(machine)}"
@@ -414,7 +408,7 @@ def render_timing(figures: dict) -> str:
         text += (f"\n\nWhere the run time is {NOT_MEASURED}, the estimates count reading and exercises only: "
                  "run `make budget` on a machine like your learners' and regenerate this table with `make figures`.")
     if budget is not None:
-        text += f"\n\nRun times measured on: {machine_text(budget.get('machine'))}. Source: `notebooks/budget.json`."
+        text += f"\n\nRun times measured on: {machine_text(budget_machine(budget))}. Source: `notebooks/budget.json`."
     return text + "\n\n" + assumptions_text()
 
 
@@ -508,11 +502,11 @@ def render_memory(figures: dict) -> str:
         rows.append(["peak kernel memory per notebook", f"{NOT_MEASURED} (`make budget`)"])
     rows.append(["peak memory of the one-time generator conversion",
                  f"{number(first_load)} MB" if first_load is not None else f"{NOT_MEASURED} (`make bench`)"])
-    cores = cores_of(budget.get("machine"))
+    cores = (budget_machine(budget) or {}).get("cores")
     rows.append(["CPU cores the run times were measured with", number(cores) if cores else NOT_MEASURED])
     text = table(["figure", "value"], rows)
     if budget:
-        text += "\n\n" + measured_on(budget.get("machine"), "`notebooks/budget.json`")
+        text += "\n\n" + measured_on(budget_machine(budget), "`notebooks/budget.json`")
     if models:
         source = (figures.get("bench_sources") or {}).get("models", "build/bench.json")
         text += f"\n\nConversion peak measured on: {machine_text(models.get('machine'))}. Source: `{source}`."

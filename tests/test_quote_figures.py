@@ -43,22 +43,28 @@ def notebook(title: str, words: int, exercises: int) -> dict:
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
 
-BUDGET = {"machine": "synthbox, SynthOS, 7 cores",
+def described(cores: int, cpu: str) -> dict:
+    """A machine as course_utils.machine.describe() records it."""
+    return {"cores": cores, "cpu": cpu, "torch_threads": cores, "native_bf16": False,
+            "fp32_gflops": 12.34, "bf16_gflops": 0.56, "bandwidth_gbs": 7.89}
+
+
+BUDGET = {"machine": "the run's machine as text", "machine_description": described(7, "synthbox"),
           "seconds": {"00_alpha.ipynb": 123.4, "01_beta.ipynb": 456.7},
           "peak_rss_mb": {"00_alpha.ipynb": 1111, "01_beta.ipynb": 4321}}
 BENCH = {
-    "models": {"machine": "benchbox, 5 cores", "generator_first_load_s": 87.65,
+    "models": {"machine": described(5, "benchbox"), "generator_first_load_s": 87.65,
                "generator_first_load_peak_rss_mb": 2718,
                "generation": {"single_tokens_per_s": 31.4, "batch16_tokens_per_s": 271.8}},
-    "retrieval": {"machine": {"platform": "retrbox", "cpu_count": 3},
+    "retrieval": {"machine": described(3, "retrbox"),
                   "settings": {"questions": "paraphrase (held out)", "top_k": 5},
                   "retrievers": {"hybrid": {"build_s": 6.54, "paraphrase": {"n": 9, "recall@1": 0.777,
                                                                           "recall@5": 0.888, "mrr": 0.8123},
                                             "latency_ms": {"p50": 42.42, "p95": 77.77}}},
                   "targets": {"recall": {"target": ">= 0.5", "measured": 0.888, "met": True}}},
-    "rag": {"machine": "ragbox", "accuracy": {"contains": 0.6543}, "seconds_per_query": 1.234},
+    "rag": {"machine": described(4, "ragbox"), "accuracy": {"contains": 0.6543}, "seconds_per_query": 1.234},
 }
-CLOSED_BOOK = {"generator": "synthetic-generator", "machine": "cbbox",
+CLOSED_BOOK = {"generator": "synthetic-generator", "machine": "cbbox",  # text, as data/closed_book.json has it
                "train": {"n": 77, "exact_match": 0.125, "contains": 0.375, "f1": 0.4567},
                "seconds": 65.4}
 
@@ -107,12 +113,14 @@ def test_tables_quote_the_synthetic_figures_and_their_machines(fake_repo):
     assert qf.main([]) == 0
     docs = read_all(root)
     notebooks = inside(docs["README.md"], "notebooks")
-    for figure in ("123.4", "456.7", "1111", "4321", "580.1", "synthbox, SynthOS, 7 cores"):
-        assert figure in notebooks
+    for figure in ("123.4", "456.7", "1111", "4321", "580.1",
+                   "7 cores, synthbox, 7 torch threads, 12.34 GFLOP/s float32, 0.56 GFLOP/s bfloat16 (emulated), "
+                   "7.89 GB/s memory copy"):
+        assert figure in notebooks, figure
     benchmarks = inside(docs["README.md"], "benchmarks")
-    for figure in ("87.65", "2718", "31.4", "271.8", "benchbox, 5 cores",   # models
-                   "0.777", "0.888", "0.812", "42.42", "77.77", "6.54", "retrbox", "3 cores",  # retrieval
-                   "0.654", "1.234", "ragbox"):                              # rag, quoted generically
+    for figure in ("87.65", "2718", "31.4", "271.8", "5 cores, benchbox",   # models
+                   "0.777", "0.888", "0.812", "42.42", "77.77", "6.54", "3 cores, retrbox",  # retrieval
+                   "0.654", "1.234", "4 cores, ragbox"):                     # rag, quoted generically
         assert figure in benchmarks, figure
     assert "**Fine-tuning**: not measured yet" in benchmarks
     closed = inside(docs["README.md"], "closed-book")
@@ -204,11 +212,11 @@ def test_text_outside_the_markers_is_kept(fake_repo):
 
 def test_budget_option_quotes_another_timings_file(fake_repo):
     qf, root = fake_repo
-    other = dict(BUDGET, machine="learner laptop, 3 cores", seconds={"00_alpha.ipynb": 98.7})
+    other = dict(BUDGET, machine_description=described(3, "learner laptop"), seconds={"00_alpha.ipynb": 98.7})
     (root / "mine.json").write_text(json.dumps(other))
     qf.main(["--budget", str(root / "mine.json")])
     notebooks = inside((root / "README.md").read_text(), "notebooks")
-    assert "98.7" in notebooks and "learner laptop, 3 cores" in notebooks
+    assert "98.7" in notebooks and "3 cores, learner laptop" in notebooks
 
 
 def test_a_plan_over_its_slot_demotes_the_least_essential_notebooks(fake_repo):
