@@ -152,7 +152,7 @@ def closed_book_adapter(model=None, tokenizer=None, version: str = "v1", extra_p
 
     A later version is an update, as a team would make it when facts change:
     training continues from the v1 adapter (trained first if missing) on the
-    new facts, until it knows them, rather than starting from nothing.
+    new facts, until it knows them, rather than starting from nothing (taught in 04 §3).
     """
     questions = closed_book_questions(version, extra_phrasings, fact_ids)
     if model is None or tokenizer is None:
@@ -172,14 +172,14 @@ SWEEP_TRAIN = TrainConfig(epochs=SWEEP_EPOCHS, batch_size=2)  # few pairs: small
 
 
 def sweep_subset(n: int = SWEEP_FACTS) -> list[str]:
-    """A fixed random sample of ``n`` fact ids (seeded), the facts the sweep trains on."""
+    """A fixed random sample of ``n`` fact ids (seeded), the facts the sweep trains on (taught in 04 §6)."""
     facts = sorted({q.fact_id for q in closed_book_questions("v1")})
     return sorted(random.Random(SEED).sample(facts, n))
 
 
 def sweep_adapter(model=None, tokenizer=None, extra_phrasings: int = 0, n_facts: int = SWEEP_FACTS,
                   config: TrainConfig = SWEEP_TRAIN, progress: bool = True) -> AdapterRun:
-    """One point of the paraphrase sweep: the closed-book adapter on ``sweep_subset(n_facts)``."""
+    """One point of the paraphrase sweep: the closed-book adapter on ``sweep_subset(n_facts)`` (taught in 04 §6)."""
     return closed_book_adapter(model, tokenizer, extra_phrasings=extra_phrasings, config=config,
                                fact_ids=sweep_subset(n_facts), progress=progress)
 
@@ -192,7 +192,7 @@ def finetuned_model(model, folder):
     while, use ``with ft.disable_adapter(): ...``; to get the plain base model
     back for good, ``model = ft.unload()`` (no weights are changed, so it is
     exactly the base again). ``ft.merge_and_unload()`` instead folds the
-    update into the weights: faster, but the base is then gone.
+    update into the weights: faster, but the base is then gone (taught in 04 §4).
     """
     return load_adapter(model, adapter_folder(folder))
 
@@ -217,7 +217,7 @@ def answer_closed_book(model, tokenizer, questions, max_new_tokens: int = 16, pr
 
 
 def evaluate_closed_book(model, tokenizer, splits=None, progress: bool = True):
-    """(a DataFrame of split_scores per split, {split: answers}) on the shared evaluation samples."""
+    """(a DataFrame of split_scores per split, {split: answers}) on the shared evaluation samples (taught in 04 §4)."""
     import pandas as pd
 
     sets = {s: eval_questions(s) for s in (splits or EVAL_SPLITS)}

@@ -55,7 +55,7 @@ def free_port() -> int:
 
 
 def is_healthy(port: int, host: str = HOST) -> bool:
-    """Does a Chroma server answer its heartbeat at host:port?"""
+    """Does a Chroma server answer its heartbeat at host:port? (taught in 07 §6)"""
     try:
         with urllib.request.urlopen(f"http://{host}:{port}/api/v2/heartbeat", timeout=2) as reply:
             return reply.status == 200
@@ -73,7 +73,7 @@ def _chroma_command() -> str:
 
 
 def start_server(port: int | None = None, folder: Path | None = None, timeout: float = 180) -> Server:
-    """Start Chroma on 127.0.0.1:``port`` with its data in ``folder``, and wait until it answers."""
+    """Start Chroma on 127.0.0.1:``port`` with its data in ``folder``, and wait until it answers (taught in 07 §6)."""
     port, folder = port or chroma_port(), Path(folder or chroma_dir())
     if is_healthy(port):
         raise VectorDBUnavailable(f"Something already answers on port {port}. Fix: `make vectordb-stop`, "

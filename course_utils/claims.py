@@ -289,7 +289,7 @@ CLAIMS = (  # (verdict function, the experiment that tests it)
 
 
 def judge_all(m: dict):
-    """A pandas DataFrame: one row per claim, its verdict, the sentence and the experiment."""
+    """A pandas DataFrame: one row per claim, its verdict, the sentence and the experiment (taught in 06 §3)."""
     import pandas as pd
 
     rows = []

@@ -145,7 +145,7 @@ class Comparison:
 def run_comparison(model=None, tokenizer=None, adapters: dict | None = None, approaches=None,
                    settings: EvalSettings = DEFAULT_SETTINGS, progress: bool = True, bench: Workbench | None = None
                    ) -> Comparison:
-    """Put every approach over every evaluation split, whole; cached answers are reused.
+    """Put every approach over every evaluation split, whole; cached answers are reused (taught in 06 §2).
 
     ``settings``: pass ``tuning.tuned_settings(model, tokenizer)`` for RAG at the k the dev split chose.
 

@@ -102,7 +102,7 @@ def _unique(rows, key: str, path: Path):
 
 
 def load_documents(version: str = "v1", data_dir: str | Path = DATA_DIR) -> list[Document]:
-    """The knowledge base as it stands at ``version`` ('v1' or 'v2')."""
+    """The knowledge base as it stands at ``version`` ('v1' or 'v2'; taught in 00 §3)."""
     if version not in VERSIONS:
         raise DataError(f"Unknown version '{version}'. Fix: use one of {VERSIONS}.")
     path = Path(data_dir) / f"documents_{version}.jsonl"
@@ -110,7 +110,7 @@ def load_documents(version: str = "v1", data_dir: str | Path = DATA_DIR) -> list
 
 
 def load_questions(split: str | None = None, data_dir: str | Path = DATA_DIR) -> list[Question]:
-    """All questions, or those of one split (see ``SPLITS``)."""
+    """All questions, or those of one split (see ``SPLITS``; taught in 00 §3)."""
     if split is not None and split not in SPLITS:
         raise DataError(f"Unknown split '{split}'. Fix: use one of {SPLITS}.")
     path = Path(data_dir) / "questions.jsonl"
@@ -185,7 +185,7 @@ def eval_questions(split: str, n: int | None = 24, data_dir: str | Path = DATA_D
 
     Each split has its own seeded generator, so notebooks 03 to 06 score the
     same questions whatever order they draw the splits in: results cached by
-    one notebook are reused by the next.
+    one notebook are reused by the next (taught in 03 §3).
     """
     import random
 

@@ -91,7 +91,7 @@ def distractor_document(i: int, seed: int = SEED) -> dict:
 
 
 def distractor_documents(n: int, seed: int = SEED, start: int = 0) -> list[dict]:
-    """Distractors ``start`` .. ``start + n - 1``, as rows like those of ``documents_v1.jsonl``."""
+    """Distractors ``start`` .. ``start + n - 1``, as rows like those of ``documents_v1.jsonl`` (taught in 07 §1)."""
     if not whole_number(n) or n < 0:
         raise ValueError(f"n must be a whole number >= 0, got {n!r}. Fix: pass how many distractors you want.")
     return [distractor_document(i, seed) for i in range(start, start + n)]

@@ -29,7 +29,7 @@ def index_growth(documents, questions, small: int, kind: str = "hybrid", top_k: 
     Recall is measured on the same questions both times: those whose gold
     document is among the first ``small``, so that only the added documents
     (distractors for these questions) change. Per-question hits (0/1) and fact
-    ids come back too, for a paired interval on the drop.
+    ids come back too, for a paired interval on the drop (taught in 06 §3).
     """
     if not 0 < small < len(documents):
         raise ValueError(f"small must be between 1 and {len(documents) - 1}, got {small!r}.")
@@ -55,7 +55,7 @@ def index_growth(documents, questions, small: int, kind: str = "hybrid", top_k: 
 
 
 def planted_outdated_copy(docs_v1, docs_v2):
-    """(v2 documents + one outdated v1 copy, the questions it targets, the planted doc_id).
+    """(v2 documents + one outdated v1 copy, the questions it targets, the planted doc_id) (taught in 06 §3).
 
     The copy is of the document with the most changed facts (first by name on
     a tie); it is labelled v1, as an old page left online would be. Its targets

@@ -33,12 +33,12 @@ def chat_prompt(tokenizer, user: str, system: str | None = SYSTEM_PROMPT) -> str
 
 
 def build_prompt(tokenizer, question: str, context: str | None = None, system: str | None = SYSTEM_PROMPT) -> str:
-    """The prompt string for one question, with or without context."""
+    """The prompt string for one question, with or without context (taught in 02 §1)."""
     return chat_prompt(tokenizer, user_message(question, context), system)
 
 
 def gold_context(question, documents) -> str | None:
-    """The text of a question's gold document (the "oracle" context); None if it has none."""
+    """The text of a question's gold document (the "oracle" context); None if it has none (taught in 02 §3)."""
     by_id = {d.doc_id: d.text for d in documents}
     return by_id.get(question.doc_id)
 
@@ -46,7 +46,7 @@ def gold_context(question, documents) -> str | None:
 # --- tokens -----------------------------------------------------------------------------------
 
 def tokens_of(tokenizer, text: str) -> list[tuple[int, str]]:
-    """(token id, token string) for every token the model sees for ``text``."""
+    """(token id, token string) for every token the model sees for ``text`` (taught in 02 §1)."""
     # The chat template already wrote the special tokens into the text: add none.
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     return list(zip(ids, tokenizer.convert_ids_to_tokens(ids)))
@@ -161,7 +161,7 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
 
 def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 24, batch_size: int = BATCH_ROWS,
                    progress: bool = True, seed: int | None = None, one_line: bool = False, **sampling) -> list[str]:
-    """Greedy (or sampled, with ``sampling``) answers for many prompts; see ``generate_ids``."""
+    """Greedy (or sampled, with ``sampling``) answers for many prompts; see ``generate_ids`` (taught in 02 §4)."""
     ids = generate_ids(model, tokenizer, prompts, max_new_tokens, batch_size, progress, seed, one_line, **sampling)
     return [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
@@ -197,7 +197,7 @@ def answer_questions(model, tokenizer, questions, documents=None, max_new_tokens
     """Greedy answers: closed-book, or, given ``documents``, with each question's gold document as context.
 
     Batches are capped by rows and by prompt tokens (``length_batches``): every row keeps ~46 kB of keys
-    and values per token, so long prompts with a document get fewer rows.
+    and values per token, so long prompts with a document get fewer rows (taught in 02 §3).
     """
     prompts = [build_prompt(tokenizer, q.question, gold_context(q, documents) if documents else None, system)
                for q in questions]
@@ -207,7 +207,7 @@ def answer_questions(model, tokenizer, questions, documents=None, max_new_tokens
 # --- llama-index ------------------------------------------------------------------------------
 
 def as_llamaindex_llm(model, tokenizer, max_new_tokens: int = 24, system: str = SYSTEM_PROMPT):
-    """Our loaded model as a llama-index LLM, with greedy decoding and our chat template.
+    """Our loaded model as a llama-index LLM, with greedy decoding and our chat template (taught in 02 §5).
 
     Every prompt llama-index builds goes through the same chat template and
     system prompt as ``chat_prompt``, so its answers equal ``generate``'s.

@@ -57,7 +57,7 @@ def knowledge_chunks(documents) -> list[Hit]:
 
 
 def oracle_chunk(question, chunks) -> Hit:
-    """The chunk of the question's gold document that states its answer."""
+    """The chunk of the question's gold document that states its answer (taught in 05 §2)."""
     if not question.answers:
         raise ValueError(f"Question {question.qid!r} has no answer, so it has no oracle chunk. "
                          "Fix: train RAFT on answerable questions only, e.g. load_questions('train').")
@@ -78,7 +78,7 @@ def rank_chunks(question: str, chunks) -> list[Hit]:
 
 
 def pick_distractors(question, oracle: Hit, chunks, n: int, rng: random.Random) -> list[Hit]:
-    """``n`` chunks other than the oracle, drawn from those that look most like the question.
+    """``n`` chunks other than the oracle, drawn from those that look most like the question (taught in 05 §2).
 
     Zhang et al. draw distractors at random; a retriever, though, hands the
     reader look-alikes (the Quibit X2 *Pro* next to the Quibit X2), so we draw
@@ -122,7 +122,7 @@ def check_raft_settings(p_oracle, n_distractors) -> None:
 
 def raft_examples(tokenizer, questions, documents, p_oracle: float = DEFAULT_P_ORACLE,
                   n_distractors: int = DEFAULT_N_DISTRACTORS, seed: int = SEED) -> list[RaftExample]:
-    """One RAFT example per question; ``round(p_oracle * len(questions))`` of them keep the oracle.
+    """One RAFT example per question; ``round(p_oracle * len(questions))`` of them keep the oracle (taught in 05 §2).
 
     Which examples keep it, which distractors they get and where the oracle
     sits among the sources are drawn from ``seed``: same inputs, same examples.
@@ -148,7 +148,7 @@ def raft_examples(tokenizer, questions, documents, p_oracle: float = DEFAULT_P_O
 
 def raft_pairs(tokenizer, questions, documents, p_oracle: float = DEFAULT_P_ORACLE,
                n_distractors: int = DEFAULT_N_DISTRACTORS, seed: int = SEED) -> list[tuple[str, str]]:
-    """RAFT training pairs ``(RAG prompt, cited answer)`` for ``get_or_train_adapter``."""
+    """RAFT training pairs ``(RAG prompt, cited answer)`` for ``get_or_train_adapter`` (taught in 05 §2)."""
     return [(e.prompt, e.answer) for e in raft_examples(tokenizer, questions, documents, p_oracle, n_distractors, seed)]
 
 
@@ -195,7 +195,7 @@ def hybrid_pipeline(rag: RagPipeline, adapter) -> RagPipeline:
 
     ``adapter``: an ``AdapterRun`` (from ``raft_adapter`` or the fine-tune of
     notebook 04) or its folder. The adapter is put on ``rag``'s model *in
-    place*: until ``remove_adapter`` takes it off, ``rag`` reads with it too.
+    place*: until ``remove_adapter`` takes it off, ``rag`` reads with it too (taught in 05 §1).
     """
     adapted = load_adapter(rag.model, adapter_folder(adapter))
     return RagPipeline(adapted, rag.tokenizer, rag.retriever, top_k=rag.top_k, max_new_tokens=rag.max_new_tokens,
@@ -204,7 +204,7 @@ def hybrid_pipeline(rag: RagPipeline, adapter) -> RagPipeline:
 
 
 def remove_adapter(pipeline_or_model):
-    """Take a LoRA adapter off again; returns the plain base model (unchanged if it had none)."""
+    """Take a LoRA adapter off again; returns the plain base model (unchanged if it had none; taught in 05 §1)."""
     from peft import PeftModel
 
     model = pipeline_or_model.model if isinstance(pipeline_or_model, RagPipeline) else pipeline_or_model
@@ -224,7 +224,7 @@ def answer_examples(model, tokenizer, examples, max_new_tokens: int = 20, progre
 
 def robustness_sweep(model, tokenizer, readers: dict, questions, documents, distractors=(0, 2, 4),
                      seed: int = SEED, progress: bool = True):
-    """Share of right answers when the oracle chunk comes with k distractors, per reader and k.
+    """Share of right answers when the oracle chunk comes with k distractors, per reader and k (taught in 05 §4).
 
     ``readers``: {name: adapter} (an ``AdapterRun``, a folder, or None for the
     base model). Every reader gets the very same prompts: the oracle plus k

@@ -60,7 +60,7 @@ def learner_parts(path: Path) -> dict:
 
 
 def learner_minutes(path: Path) -> float:
-    """Minutes to read ``path`` and do its exercises: the sum of ``learner_parts``."""
+    """Minutes to read ``path`` and do its exercises: the sum of ``learner_parts`` (taught in 00 §2)."""
     return sum(learner_parts(path).values())
 
 

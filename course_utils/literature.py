@@ -54,7 +54,7 @@ def direction(difference) -> str:
 
 
 def literature_differences(comparison, measures: dict) -> dict[str, Estimate]:
-    """Our left-minus-right estimate for every comparison in ``LITERATURE``, on the test split.
+    """Our left-minus-right estimate for every comparison in ``LITERATURE``, on the test split (taught in 06 §4).
 
     Two rows are not comparison approaches: "fine-tune, paraphrases vs fine-tune" is the paraphrase
     sweep (``measures["ft_aug_gain"]``, the same facts trained with and without extra phrasings), and
@@ -68,7 +68,7 @@ def literature_differences(comparison, measures: dict) -> dict[str, Estimate]:
 
 
 def literature_table(ours: dict[str, Estimate]):
-    """Each published comparison beside ours, and whether the direction agrees.
+    """Each published comparison beside ours, and whether the direction agrees (taught in 06 §4).
 
     ``ours``: {"left vs right": Estimate of left minus right} (``literature_differences``).
     Our "≈" band is our 95% interval: a difference whose interval holds 0 is no direction at all.

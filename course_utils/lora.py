@@ -25,7 +25,7 @@ ADAPTER_WEIGHTS, ADAPTER_CONFIG, BASE_RECORD = "adapter_model.safetensors", "ada
 
 
 class AdapterError(ValueError):
-    """An adapter folder that cannot be used: missing, damaged, or made for another base model."""
+    """An adapter folder that cannot be used: missing, damaged, or made for another base model (taught in 04 §7)."""
 
 
 def check_rank(r) -> int:
@@ -35,7 +35,7 @@ def check_rank(r) -> int:
 # ------------------------------------------------------------------------------- by hand
 
 class LoRALinear(nn.Module):
-    """A frozen ``nn.Linear`` plus a trainable low-rank update ``(alpha/r) · B A``."""
+    """A frozen ``nn.Linear`` plus a trainable low-rank update ``(alpha/r) · B A`` (taught in 04 §1)."""
 
     def __init__(self, base: nn.Linear, r: int = 8, alpha: float = 16):
         super().__init__()
@@ -61,7 +61,7 @@ def linear_names(model) -> list[str]:
 
 
 def lora_config(r: int = 8, alpha: float = 16, targets=DEFAULT_TARGETS, dropout: float = 0.0, model=None):
-    """A peft ``LoraConfig`` for a causal LM; with ``model``, unknown targets fail here, clearly."""
+    """A peft ``LoraConfig`` for a causal LM; with ``model``, unknown targets fail here, clearly (taught in 04 §2)."""
     from peft import LoraConfig
 
     check_rank(r)
@@ -87,7 +87,7 @@ def add_lora(model, config):
 
 
 def trainable_share(model) -> tuple[int, int]:
-    """(trainable parameters, all parameters); tied weights are counted once."""
+    """(trainable parameters, all parameters); tied weights are counted once (taught in 04 §2)."""
     unique = {id(p): p for p in model.parameters()}.values()
     return sum(p.numel() for p in unique if p.requires_grad), sum(p.numel() for p in unique)
 
@@ -117,7 +117,7 @@ def base_fingerprint(model) -> str:
 
 
 def save_adapter(peft_model, folder) -> Path:
-    """Write the adapter (safetensors + config) and a record of its base model into ``folder``."""
+    """Write the adapter (safetensors + config) and a record of its base model into ``folder`` (taught in 04 §2)."""
     folder = Path(folder)
     # save_embedding_layers=False: we never train the embeddings, and "auto" may look the base up online.
     peft_model.save_pretrained(folder, safe_serialization=True, save_embedding_layers=False)

@@ -104,7 +104,7 @@ def _cpu_name() -> str:
 
 
 def describe() -> dict:
-    """The machine: cores, CPU, torch threads, native bf16, fp32/bf16 GFLOP/s and copy bandwidth."""
+    """The machine: cores, CPU, torch threads, native bf16, fp32/bf16 GFLOP/s and copy bandwidth (taught in 00 §2)."""
     global _DESCRIPTION
     if _DESCRIPTION is None:
         import torch

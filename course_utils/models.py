@@ -193,7 +193,7 @@ def load_embedder(name: str | None = None):
 
 
 def environment_report() -> list[tuple[str, str, bool]]:
-    """(check, what was found, ok) rows: versions, models present, memory available."""
+    """(check, what was found, ok) rows: versions, models present, memory available (taught in 00 §1)."""
     import importlib.metadata as md
     import platform
 
@@ -223,7 +223,7 @@ def environment_report() -> list[tuple[str, str, bool]]:
 
 
 def prefetch() -> None:
-    """Download the configured Hub models into the Hugging Face cache (needs network)."""
+    """Download the configured Hub models into the Hugging Face cache (needs network; taught in 00 §4)."""
     from huggingface_hub import snapshot_download
 
     cfg = get_config()

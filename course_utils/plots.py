@@ -59,7 +59,7 @@ def plot_accuracy(comparison, metric: str = "strict"):
 
 def plot_costs(comparison):
     """Four panels: latency p50/p95 (with its retrieve/prefill/decode split), prompt tokens, training cost,
-    and citation accuracy and abstention."""
+    and citation accuracy and abstention (taught in 06 §2)."""
     import matplotlib.pyplot as plt
 
     names = comparison.approaches

@@ -212,7 +212,7 @@ def build_rag(model, tokenizer, documents, retriever: str = "hybrid", top_k: int
     """Index ``documents`` with a ``'bm25'``, ``'dense'`` or ``'hybrid'`` retriever and wrap it in a pipeline.
 
     The retriever keeps 5 chunks (or ``top_k`` if more), so ``with_options(top_k=...)``
-    can try several k on one index.
+    can try several k on one index (taught in 03 §1).
     """
     check_positive_int(top_k, "top_k", "Fix: pass top_k=1 or more (3 is the course's default).")  # before indexing
     index = build_retriever(retriever, documents, top_k=max(top_k, 5), embedder=embedder)

@@ -104,7 +104,7 @@ def render_report(table, claims, literature, figures: dict, citations: dict | No
 
 def write_report(table, claims, literature, figures: dict, citations: dict | None = None, path: Path = REPORT,
                  comparison=None) -> Path:
-    """Write the self-contained HTML report (atomically); returns its path.
+    """Write the self-contained HTML report (atomically); returns its path (taught in 06 §7).
 
     With ``comparison``, the report opens with its headline figures (n and 95% intervals) and names its model.
     """

@@ -46,7 +46,7 @@ TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved chunk. ``rank`` starts at 1; ``score`` depends on the retriever."""
+    """One retrieved chunk. ``rank`` starts at 1; ``score`` depends on the retriever (taught in 01 §5)."""
 
     rank: int
     doc_id: str
@@ -108,7 +108,7 @@ class QuietSentenceSplitter(SentenceSplitter):
 
 def chunk_documents(documents, chunk_size: int = DEFAULT_CHUNK_SIZE, chunk_overlap: int = 0,
                     with_title: bool = True):
-    """Split course documents into llama-index ``TextNode`` chunks.
+    """Split course documents into llama-index ``TextNode`` chunks (taught in 01 §1).
 
     Each chunk carries ``doc_id`` and ``title`` as metadata. With ``with_title``
     the title is also part of the text that is embedded and BM25-indexed, so a
@@ -134,7 +134,7 @@ def chunk_documents(documents, chunk_size: int = DEFAULT_CHUNK_SIZE, chunk_overl
 
 
 def indexed_text(node) -> str:
-    """The text a retriever actually sees for a chunk (title included when kept)."""
+    """The text a retriever actually sees for a chunk (title included when kept; taught in 01 §1)."""
     return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
@@ -148,7 +148,7 @@ def tokenize(text: str, stopwords=(), stem=None) -> list[str]:
 
 def bm25_scores(query_tokens: list[str], corpus_tokens: list[list[str]],
                 k1: float = 1.5, b: float = 0.75) -> np.ndarray:
-    """BM25 score of every document for one query, in numpy (the Lucene variant bm25s uses)."""
+    """BM25 score of every document for one query, in numpy (the Lucene variant bm25s uses; taught in 01 §2)."""
     vocab = {t: i for i, t in enumerate(sorted({t for doc in corpus_tokens for t in doc}))}
     tf = np.zeros((len(corpus_tokens), len(vocab)))
     for d, doc in enumerate(corpus_tokens):
@@ -164,7 +164,7 @@ def bm25_scores(query_tokens: list[str], corpus_tokens: list[list[str]],
 
 
 def rrf_fuse(rankings: list[list[str]], k: int = RRF_K) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion: each list gives its item at rank r (from 0) 1 / (k + r) points.
+    """Reciprocal rank fusion: each list gives its item at rank r (from 0) 1 / (k + r) points (taught in 01 §4).
 
     Ranks count from 0 as in llama-index (the paper counts from 1; only the scores shift).
     Ties keep the order in which items were first seen.
@@ -184,7 +184,7 @@ def _shared_embedder(name: str):
 
 
 def default_embedder():
-    """The configured embedder, loaded once per process (loading takes a few seconds)."""
+    """The configured embedder, loaded once per process (loading takes a few seconds; taught in 01 §3)."""
     return _shared_embedder(get_config().embedder)
 
 
@@ -260,7 +260,7 @@ class Retriever:
 
 def build_retriever(kind: str, documents, top_k: int = 5, chunk_size: int = DEFAULT_CHUNK_SIZE,
                     chunk_overlap: int = 0, with_title: bool = True, embedder=None) -> Retriever:
-    """Chunk ``documents`` and build a ``'bm25'``, ``'dense'`` or ``'hybrid'`` retriever.
+    """Chunk ``documents`` and build a ``'bm25'``, ``'dense'`` or ``'hybrid'`` retriever (taught in 01 §5).
 
     ``documents``: course documents (anything with ``doc_id``, ``title``, ``text``).
     ``embedder``: a llama-index embedding model; by default the course's MiniLM,

@@ -38,7 +38,7 @@ DISTRACTOR_VERSION = 2  # bump when worldgen's distractor text changes, so cache
 # ---------------------------------------------------------------- embedding, cached
 
 def embed_texts(texts: list[str], embedder=None, batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 embeddings, in batches of ``batch_size``.
+    """Unit-length float32 embeddings, in batches of ``batch_size`` (taught in 07 §2).
 
     The sentence-transformers model under llama-index's wrapper is called
     directly: the wrapper sends batches of 10, several times slower on a CPU
@@ -77,7 +77,7 @@ def distractor_block(block: int, embedder=None) -> tuple[list[tuple], np.ndarray
 
 
 def build_corpus(n_chunks: int, embedder=None, progress=print) -> Corpus:
-    """The course's v1 chunks, then distractor chunks, ``n_chunks`` in all."""
+    """The course's v1 chunks, then distractor chunks, ``n_chunks`` in all (taught in 07 §2)."""
     rows = _rows(load_documents("v1"))
     parts = [embed_texts([r[4] for r in rows], embedder)]
     block = 0

@@ -42,7 +42,7 @@ def format_source(number: int, title: str, text: str) -> str:
 
 
 def format_sources(hits) -> str:
-    """The numbered sources block, one retrieved chunk per paragraph, numbered from 1."""
+    """The numbered sources block, one retrieved chunk per paragraph, numbered from 1 (taught in 03 §1)."""
     # A blank line between sources, as llama-index's "compact" synthesizer joins chunks.
     return "\n\n".join(format_source(n, h.title, h.text) for n, h in enumerate(hits, 1))
 
@@ -58,7 +58,7 @@ def rag_user_message(question: str, hits, instruction: str = INSTRUCTION) -> str
 
 def build_rag_prompt(tokenizer, question: str, hits, instruction: str = INSTRUCTION,
                      system: str = SYSTEM_PROMPT) -> str:
-    """The exact string the model reads: our user message inside the chat template."""
+    """The exact string the model reads: our user message inside the chat template (taught in 03 §1)."""
     return chat_prompt(tokenizer, rag_user_message(question, hits, instruction), system)
 
 
@@ -70,7 +70,7 @@ _DANGLING = re.compile(r"\[[^\]]*$")  # a citation cut off by the token limit: "
 
 
 def parse_citations(text: str) -> list[int]:
-    """Every source number cited in ``text``, in order of first appearance."""
+    """Every source number cited in ``text``, in order of first appearance (taught in 03 §1)."""
     numbers = []
     for match in _CITATION.finditer(text):
         for n in re.findall(r"\d+", match.group(1)):
@@ -132,10 +132,10 @@ INSTRUCTION_LIKE = re.compile(r"\b(you|your|assistants?|ignore|disregard|instruc
 
 def looks_like_instruction(hit) -> bool:
     """A crude injection detector. It also rejects an honest FAQ written as "you can…",
-    and misses an injection worded as a plain statement; notebook 03 measures it."""
+    and misses an injection worded as a plain statement; notebook 03 measures it (03 §6)."""
     return bool(INSTRUCTION_LIKE.search(hit.text))
 
 
 def no_instructions(hit) -> bool:
-    """A ``hit_filter`` that drops chunks that look like instructions to the assistant."""
+    """A ``hit_filter`` that drops chunks that look like instructions to the assistant (taught in 03 §6)."""
     return not looks_like_instruction(hit)

@@ -100,7 +100,7 @@ def answer_labels(prompt_ids: list[int], answer_ids: list[int]) -> list[int]:
 
 
 def encode_pair(tokenizer, prompt: str, answer: str) -> tuple[list[int], list[int]]:
-    """(input ids, labels). The answer ends with end-of-turn, so the model learns to stop."""
+    """(input ids, labels). The answer ends with end-of-turn, so the model learns to stop (taught in 04 §3)."""
     # Tokenised apart, as at generation time: the answer's tokens follow the prompt's.
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]

@@ -28,7 +28,7 @@ MAX_TEXT_CHARS = 4_000  # a course chunk is a sentence or two; anything far long
 
 
 class BadRecords(ValueError):
-    """Records that must not be written: nothing of the batch was."""
+    """Records that must not be written: nothing of the batch was (taught in 07 §6)."""
 
 
 # ---------------------------------------------------------------- settings
@@ -45,7 +45,7 @@ def vector_store_kind() -> str:
 # ---------------------------------------------------------------- the client
 
 def connect(port: int | None = None):
-    """A Chroma client for the server on 127.0.0.1, or a clear error if none answers."""
+    """A Chroma client for the server on 127.0.0.1, or a clear error if none answers (taught in 07 §6)."""
     import chromadb
     from chromadb.config import Settings
 
@@ -97,7 +97,7 @@ def _stored_dim(coll) -> int | None:
 
 
 def upsert(coll, ids, texts, vectors, metadatas=None, batch_size: int = 1000, after_batch=None) -> int:
-    """Write records in batches, replacing any with the same id; returns how many were written.
+    """Write records in batches, replacing any with the same id; returns how many were written (taught in 07 §6).
 
     All records are checked first. Running it again after a failure writes the
     same ids again: no duplicates, nothing lost. ``after_batch(n_written)`` is

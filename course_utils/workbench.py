@@ -89,7 +89,7 @@ class Workbench:
     """The model, its indexes and its adapters: everything an approach needs to answer, with a results cache.
 
     ``evaluate(approach, questions, documents)`` returns one scored row per
-    question, from the cache when the same answers were computed before.
+    question, from the cache when the same answers were computed before (taught in 05 §1).
     """
 
     def __init__(self, model, tokenizer, adapters: dict | None = None, settings: EvalSettings = DEFAULT_SETTINGS,

@@ -51,7 +51,7 @@ def token_f1(prediction: str, answers: list[str]) -> float:
 
 
 def contains_answer(prediction: str, answers: list[str]) -> float:
-    """Lenient match: a gold answer appears inside the normalised prediction.
+    """Lenient match: a gold answer appears inside the normalised prediction (taught in 02 §3).
 
     Small models wrap answers in sentences ("It is assembled in Lima."), which
     strict exact match counts as wrong; the course reports both.
@@ -126,7 +126,7 @@ def value_domain(question, data_dir=DATA_DIR) -> tuple[str, ...]:
 
 
 def grade_question(prediction: str, question) -> str:
-    """``grade`` with the question's own answers, value domain and wording."""
+    """``grade`` with the question's own answers, value domain and wording (taught in 03 §3)."""
     return grade(prediction, question.answers, value_domain(question), question.question)
 
 

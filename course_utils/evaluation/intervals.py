@@ -20,7 +20,7 @@ RESAMPLES = 2000
 
 @dataclass(frozen=True)
 class Estimate:
-    """A measured value with its 95% interval, over ``n`` questions from ``groups`` facts."""
+    """A measured value with its 95% interval, over ``n`` questions from ``groups`` facts (taught in 01 §7)."""
     value: float
     low: float
     high: float

@@ -16,7 +16,7 @@ def _ranked_doc_ids(hits) -> list[str]:
 
 
 def recall_at_k(hits, gold_doc_id: str, k: int) -> float:
-    """1.0 when a chunk of the gold document is among the first ``k`` hits, else 0.0."""
+    """1.0 when a chunk of the gold document is among the first ``k`` hits, else 0.0 (taught in 01 §6)."""
     check_positive_int(k, "k", "Fix: use k=1, 3 or 5.")
     return float(gold_doc_id in _ranked_doc_ids(hits)[:k])
 
@@ -30,7 +30,7 @@ def reciprocal_rank(hits, gold_doc_id: str) -> float:
 
 
 def mrr(rankings, gold_doc_ids) -> float:
-    """Mean reciprocal rank over several queries (one ranked hit list per query)."""
+    """Mean reciprocal rank over several queries (one ranked hit list per query; taught in 01 §6)."""
     pairs = list(zip(rankings, gold_doc_ids, strict=True))
     if not pairs:
         raise ValueError("mrr of no queries is undefined. Fix: pass at least one ranking.")
@@ -38,7 +38,7 @@ def mrr(rankings, gold_doc_ids) -> float:
 
 
 def score_rankings(rankings, questions, ks=(1, 3, 5)) -> dict[str, float]:
-    """recall@k for each k, and MRR, of one ranked hit list per question (answerable only)."""
+    """recall@k for each k, and MRR, of one ranked hit list per question (answerable only; taught in 01 §6)."""
     pairs = [(hits, q.doc_id) for hits, q in zip(rankings, questions, strict=True) if q.doc_id]
     if not pairs:
         return {"n": 0, **{f"recall@{k}": float("nan") for k in ks}, "mrr": float("nan")}
@@ -69,7 +69,7 @@ def score_retriever(retriever, questions, ks=(1, 3, 5)) -> dict[str, float]:
 
 
 def retrieval_table(retrievers: dict, questions, ks=(1, 3, 5)):
-    """A pandas DataFrame: one row per (retriever, split), recall@k and MRR as columns."""
+    """A pandas DataFrame: one row per (retriever, split), recall@k and MRR as columns (taught in 01 §6)."""
     import pandas as pd
 
     splits = list(dict.fromkeys(q.split for q in questions if q.doc_id))  # first-seen order

@@ -18,7 +18,7 @@ def citation_correct(result, question) -> bool:
 
     Strict: an uncited answer counts as wrong, and so does a wrong answer with a
     citation, a citation of any other document (even one that happens to
-    mention the same value) or of a source that does not exist ([4] of 3).
+    mention the same value) or of a source that does not exist ([4] of 3; taught in 03 §3).
     """
     if not result.citations or result.invalid_citations:
         return False
@@ -30,7 +30,7 @@ def score_results(results, questions) -> list[dict]:
     """One row per question: the answer, its grade and scores, and whether the gold document was in the prompt.
 
     ``strict`` (1 or 0) is the headline score; ``outcome`` is right, wrong or
-    abstained (``evaluation.grade``); exact match, F1 and contains stay beside it.
+    abstained (``evaluation.grade``); exact match, F1 and contains stay beside it (taught in 03 §3).
     """
     rows = []
     for r, q in zip(results, questions, strict=True):
@@ -54,7 +54,7 @@ def score_results(results, questions) -> list[dict]:
 
 
 def split_summary(rows):
-    """A pandas DataFrame, one row per split: answer quality, citations and abstention."""
+    """A pandas DataFrame, one row per split: answer quality, citations and abstention (taught in 03 §3)."""
     import pandas as pd
 
     df = pd.DataFrame(rows)
@@ -77,7 +77,7 @@ def split_summary(rows):
 def failure_kind(row) -> str:
     """'correct', 'retrieval miss' (gold document not in the prompt) or 'reading miss' (it was; answer wrong).
 
-    Correct means strictly right (``evaluation.grade``): the gold value and no other.
+    Correct means strictly right (``evaluation.grade``): the gold value and no other (taught in 03 §4).
     """
     if row["strict"]:
         return "correct"

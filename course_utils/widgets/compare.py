@@ -102,7 +102,7 @@ def render_comparison(view: dict) -> str:
 
 
 def comparison_explorer(comparison, split: str = "paraphrase"):
-    """The widget: pick a split and a question, or type one; every approach's answer side by side."""
+    """The widget: pick a split and a question, or type one; every approach's answer side by side (taught in 06 §5)."""
     import ipywidgets as w
 
     splits = list(dict.fromkeys(r["split"] for r in comparison.rows))

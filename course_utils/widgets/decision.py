@@ -70,7 +70,7 @@ def objections(use: UseCase, name: str, m: dict, retrain_s: float | None = None)
 
 
 def recommend(use: UseCase, measured: dict, retrain_s: float | None = None) -> dict:
-    """The most accurate approach that fits ``use``; the reasons, and what ruled the others out."""
+    """The most accurate approach that fits ``use``; the reasons, and what ruled the others out (taught in 06 §6)."""
     # When facts change often, accuracy on changed facts is what counts; otherwise accuracy overall.
     key = "update" if use.changes != "rarely" else "accuracy"
     excluded = {name: objections(use, name, m, retrain_s) for name, m in measured.items()}
@@ -105,7 +105,7 @@ def render_recommendation(view: dict) -> str:
 
 
 def decision_helper(measured: dict, retrain_s: float | None = None):
-    """The widget: five questions about your use case, and the recommendation with its evidence."""
+    """The widget: five questions about your use case, and the recommendation with its evidence (taught in 06 §6)."""
     import ipywidgets as w
 
     style = {"description_width": "210px"}

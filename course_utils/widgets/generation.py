@@ -68,7 +68,7 @@ def render_html(view: dict, use_context: bool) -> str:
 
 
 def prompt_playground(model, tokenizer):
-    """The widget: question, system prompt, temperature, max tokens, with/without context."""
+    """The widget: question, system prompt, temperature, max tokens, with/without context (taught in 02 §6)."""
     import ipywidgets as w
 
     documents = load_documents("v1")

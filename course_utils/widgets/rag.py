@@ -80,7 +80,7 @@ def render_view(view: dict) -> str:
 
 
 def rag_inspector(rag, question: str = "In which city is the Quibit X2 Pro assembled?"):
-    """The widget: a question box and a top-k slider; the answer, sources, timings and prompt."""
+    """The widget: a question box and a top-k slider; the answer, sources, timings and prompt (taught in 03 §7)."""
     import ipywidgets as w
 
     box = w.Text(value=question, description="question", continuous_update=False, layout=w.Layout(width="95%"))

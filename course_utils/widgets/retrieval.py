@@ -74,7 +74,7 @@ def explorer_html(query: str, kind: str, k: int, retrievers: dict) -> str:
 
 
 def retrieval_explorer(retrievers: dict, query: str = "What is the catalogue code of the Quibit X2?"):
-    """An ipywidgets box: query text, retriever dropdown, k slider, ranked chunks."""
+    """An ipywidgets box: query text, retriever dropdown, k slider, ranked chunks (taught in 01 §8)."""
     import ipywidgets as w
 
     box = w.Text(value=query, description="query", continuous_update=False,
