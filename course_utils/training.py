@@ -48,9 +48,8 @@ class TrainConfig:
     # this share (checked every ``check_every`` epochs); ``epochs`` is then the most it may take. None: fixed epochs.
     until_accuracy: float | None = None
     check_every: int = 2
-    # The check generates an answer to every pair, which costs about half an epoch. It is skipped while the share of
-    # answers the model already predicts token by token (read off the epoch's own forward passes, so free) is
-    # more than this far below ``until_accuracy``; 1.0: check every ``check_every`` epochs regardless.
+    # The check generates every answer (about half an epoch); it waits while the share of answers predicted token by
+    # token in the epoch's own passes (free) is more than this below ``until_accuracy``. 1.0: never waits.
     check_within: float = 1.0
 
     def __post_init__(self):
@@ -138,9 +137,7 @@ def answer_loss(model, batch: dict[str, torch.Tensor], hits: bool = False):
     labels = labels[:, -span:]
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
                                              ignore_index=IGNORE)
-    if not hits:
-        return loss
-    return loss, ((logits.detach().argmax(-1) == labels) | (labels == IGNORE)).all(dim=1)
+    return (loss, ((logits.detach().argmax(-1) == labels) | (labels == IGNORE)).all(dim=1)) if hits else loss
 
 
 # ------------------------------------------------------------------------------- checkpoints
