@@ -75,9 +75,13 @@ def embedder():
 os.environ.setdefault("COURSE_PRECISION", "float32")
 
 # Executing all seven notebooks on every fact takes most of an hour on two cores; as a test that the course runs,
-# they run on 14 facts (config.FACTS_ENV). Set here, it reaches the notebook kernels nbval starts and the lab of the
-# browser test. The unit tests below see every fact, as they were written for: see ``every_fact``.
-os.environ.setdefault("COURSE_FACTS", "14")
+# they run on 14 facts (config.FACTS_ENV). Set once collection is over (test modules that load data at import see
+# every fact), it reaches the notebook kernels nbval starts and the lab of the browser test. The unit tests see
+# every fact, as they were written for: see ``every_fact``.
+def pytest_collection_finish(session):
+    os.environ.setdefault("COURSE_FACTS", "14")
+
+
 RUN_LIKE_THE_NOTEBOOKS = {"test_browser.py"}  # tests that drive the notebooks themselves
 
 
