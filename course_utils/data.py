@@ -124,9 +124,12 @@ def load_questions(split: str | None = None, data_dir: str | Path = DATA_DIR) ->
 
 def load_facts(data_dir: str | Path = DATA_DIR) -> list[Fact]:
     """Every fact, or the evenly spread subset that ``COURSE_FACTS`` asks for (see ``config.FACTS_ENV``)."""
+    return _spread(_all_facts(data_dir), get_config().facts)
+
+
+def _all_facts(data_dir) -> list[Fact]:
     path = Path(data_dir) / "facts.jsonl"
-    facts = _unique(read_jsonl(path, Fact), "fact_id", path)
-    return _spread(facts, get_config().facts)
+    return _unique(read_jsonl(path, Fact), "fact_id", path)
 
 
 def _spread(rows: list, n: int | None) -> list:
@@ -138,16 +141,16 @@ def _spread(rows: list, n: int | None) -> list:
 
 def _of_kept_facts(questions: list[Question], data_dir) -> list[Question]:
     """The questions about kept facts, and of the unanswerable ones the same share, split by split."""
-    share = get_config().facts
-    if share is None:
+    n_facts = get_config().facts
+    if n_facts is None:
         return questions
-    kept = {f.fact_id for f in load_facts(data_dir)}
-    everything = len(_unique(read_jsonl(Path(data_dir) / "facts.jsonl", Fact), "fact_id", Path(data_dir)))
+    facts = _all_facts(data_dir)  # read once: the subset and the share both come from it
+    kept = {f.fact_id for f in _spread(facts, n_facts)}
     answerable = [q for q in questions if q.fact_id in kept]
     unanswerable = []
     for split in dict.fromkeys(q.split for q in questions if q.fact_id is None):
         of_split = [q for q in questions if q.fact_id is None and q.split == split]
-        unanswerable += _spread(of_split, max(1, round(len(of_split) * share / everything)))
+        unanswerable += _spread(of_split, max(1, round(len(of_split) * n_facts / len(facts))))
     chosen = {q.qid for q in answerable + unanswerable}
     return [q for q in questions if q.qid in chosen]  # in file order, as without a subset
 
