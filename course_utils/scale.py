@@ -32,7 +32,7 @@ from .searches import SEARCH_CLASSES, SEARCHES, BM25Search, Corpus, ExactSearch
 BLOCK_DOCS = 500  # distractor documents per cached block (about 2,200 chunks)
 DEFAULT_SIZES = (100, 1_000, 10_000)  # the notebook's curve, real chunks
 BENCH_SIZES = (100, 1_000, 10_000, 100_000)  # `make bench`
-DISTRACTOR_VERSION = 2  # bump when worldgen's distractor text changes, so cached blocks are rebuilt
+DISTRACTOR_VERSION = 3  # bump when worldgen's distractor text or a block's files change, so blocks are rebuilt
 
 
 # ---------------------------------------------------------------- embedding, cached
@@ -62,34 +62,50 @@ def _block_folder(block: int, embedder_name: str) -> tuple[Path, str]:
     return get_config().cache_dir / "scale" / f"block-{block:04d}-{key}", key
 
 
-def distractor_block(block: int, embedder=None) -> tuple[list[tuple], np.ndarray]:
-    """The chunks and vectors of distractor documents block*BLOCK_DOCS .. +BLOCK_DOCS, from the cache if fresh."""
+def distractor_block(block: int, embedder=None) -> tuple[list[tuple], np.ndarray, float]:
+    """The chunks, vectors and embedding seconds of distractor documents block*BLOCK_DOCS .. +BLOCK_DOCS.
+
+    From the cache when fresh; the seconds are those measured when the block
+    was embedded, kept beside its vectors, so an index built from the cache
+    still reports what indexing it cost.
+    """
     folder, key = _block_folder(block, get_config().embedder)
     if is_fresh(folder, key):
         rows = [tuple(r) for r in json.loads((folder / "chunks.json").read_text())]
-        return rows, np.load(folder / "vectors.npy")
+        seconds = json.loads((folder / "seconds.json").read_text())["embed_seconds"]
+        return rows, np.load(folder / "vectors.npy"), seconds
     rows = _rows(distractor_documents(BLOCK_DOCS, start=block * BLOCK_DOCS))
+    start = time.perf_counter()
     vectors = embed_texts([r[4] for r in rows], embedder)
+    seconds = time.perf_counter() - start
     with atomic_folder(folder, key) as tmp:
         (tmp / "chunks.json").write_text(json.dumps(rows))
+        (tmp / "seconds.json").write_text(json.dumps({"embed_seconds": seconds}))
         np.save(tmp / "vectors.npy", vectors)
-    return rows, vectors
+    return rows, vectors, seconds
 
 
 def build_corpus(n_chunks: int, embedder=None, progress=print) -> Corpus:
-    """The course's v1 chunks, then distractor chunks, ``n_chunks`` in all (taught in 07 §2)."""
+    """The course's v1 chunks, then distractor chunks, ``n_chunks`` in all (taught in 07 §2).
+
+    ``corpus.embed_seconds`` is what embedding its chunks cost: measured now
+    for the course's chunks, when each block was made for the distractors (a
+    share of the last block's time, for the share of its chunks used).
+    """
     rows = _rows(load_documents("v1"))
+    start = time.perf_counter()
     parts = [embed_texts([r[4] for r in rows], embedder)]
-    block = 0
+    seconds, block = time.perf_counter() - start, 0
     while len(rows) < n_chunks:
         start = time.perf_counter()
-        block_rows, vectors = distractor_block(block, embedder)
-        rows, block = rows + block_rows, block + 1
+        block_rows, vectors, block_seconds = distractor_block(block, embedder)
+        used = min(len(block_rows), n_chunks - len(rows))
+        rows, block, seconds = rows + block_rows, block + 1, seconds + block_seconds * used / len(block_rows)
         parts.append(vectors)
         if progress and time.perf_counter() - start > 5:  # say so only when it had to embed
             progress(f"embedded distractor block {block} ({len(rows):,} chunks so far)", flush=True)
     columns = list(zip(*rows[:n_chunks]))
-    return Corpus(*[list(c) for c in columns], np.concatenate(parts)[:n_chunks])
+    return Corpus(*[list(c) for c in columns], np.concatenate(parts)[:n_chunks], embed_seconds=seconds)
 
 
 # ---------------------------------------------------------------- measuring

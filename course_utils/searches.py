@@ -25,13 +25,16 @@ class Corpus:
     texts: list[str]  # the chunk without its title, as a Hit shows it
     indexed: list[str]  # the title and the chunk: what BM25 reads and the embedder embeds
     vectors: np.ndarray  # float32, shape (n, dim), rows of length 1
+    embed_seconds: float = 0.0  # what embedding the chunks cost, where known (scale.build_corpus)
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
     def head(self, n: int) -> Corpus:
+        """The first n chunks, with their share of the embedding time."""
+        share = min(n, len(self)) / max(len(self), 1)
         return Corpus(*(field[:n] for field in (self.chunk_ids, self.doc_ids, self.titles, self.texts,
-                                                self.indexed, self.vectors)))
+                                                self.indexed, self.vectors)), embed_seconds=self.embed_seconds * share)
 
 
 def _rss_mb() -> float:

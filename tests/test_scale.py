@@ -84,10 +84,11 @@ def small_blocks(monkeypatch, tmp_path):
 
 
 def test_a_distractor_block_is_embedded_once_then_read_from_the_cache(small_blocks, monkeypatch):
-    rows, vectors = scale.distractor_block(0)
-    assert fake_embed.calls == 1 and len(rows) == len(vectors) > 0
-    again_rows, again_vectors = scale.distractor_block(0)
+    rows, vectors, seconds = scale.distractor_block(0)
+    assert fake_embed.calls == 1 and len(rows) == len(vectors) > 0 and seconds > 0
+    again_rows, again_vectors, again_seconds = scale.distractor_block(0)
     assert fake_embed.calls == 1 and again_rows == rows and np.array_equal(again_vectors, vectors)
+    assert again_seconds == seconds  # the time measured when it was embedded, not the time to read it back
     monkeypatch.setenv("COURSE_EMBEDDER", "another/embedder")  # another embedder: another cache key
     scale.distractor_block(0)
     assert fake_embed.calls == 2
@@ -101,6 +102,7 @@ def test_a_corpus_has_exactly_n_chunks_course_chunks_first(small_blocks):
     assert all(d in course for d in corpus.doc_ids[:n_course]) and n_course < 100
     assert corpus.doc_ids[n_course].startswith("ext-")
     assert len(corpus.head(10)) == 10
+    assert corpus.embed_seconds > 0 and corpus.head(50).embed_seconds == pytest.approx(corpus.embed_seconds / 2)
 
 
 # ---------------------------------------------------------------- the three searches
