@@ -14,6 +14,8 @@ import re
 from .config import SEED, whole_number
 from .world import CITIES, COMPANY, FAKE_PEOPLE, FAKE_PRODUCTS, PEOPLE, PRODUCTS, ROLES, mentions
 
+DISTRACTOR_PREFIX = "ext-"  # every distractor's doc_id starts with it; no course document's does
+
 OTHER_COMPANIES = ["Harrow Mechanics", "Ostrand Devices", "Brisk Automata", "Kelvane Systems", "Marlow Dynamics",
                    "Pellin Works", "Sorrel Machines", "Dunmore Labs", "Akerly Robotics", "Veldt Instruments",
                    "Carrow Electric", "Nimby Motion"]
@@ -87,7 +89,7 @@ def distractor_document(i: int, seed: int = SEED) -> dict:
     kind, company = rng.choice(DISTRACTOR_KINDS), rng.choice(OTHER_COMPANIES)
     title = company if kind == "company" else _distractor_name(rng, kind)
     text = " ".join(_distractor_sentences(rng, kind, company, title))
-    return dict(doc_id=f"ext-{i:06d}-{_slug(title)}", version="v1", kind=f"other-{kind}", title=title, text=text)
+    return dict(doc_id=f"{DISTRACTOR_PREFIX}{i:06d}-{_slug(title)}", version="v1", kind=f"other-{kind}", title=title, text=text)
 
 
 def distractor_documents(n: int, seed: int = SEED, start: int = 0) -> list[dict]:

@@ -124,20 +124,6 @@ def test_measures_from_gathers_test_split_estimates_and_every_claim_is_judged():
     assert "inconclusive" in verdicts.set_index("claim").loc["RAG scales by growing the knowledge base", "verdict"]
 
 
-def test_index_growth_measures_both_indexes_on_the_same_questions():
-    from course_utils.data import load_documents, load_questions
-
-    docs, questions = load_documents("v1"), load_questions("paraphrase")
-    growth = experiments.index_growth(docs, questions, small=8, kind="bm25")
-    kept = {d.doc_id for d in docs[:8]}
-    assert growth["questions"] == sum(q.doc_id in kept for q in questions) == len(growth["hits_full"])
-    assert growth["chunks_full"] > growth["chunks_small"] > 0 and growth["docs_full"] == len(docs)
-    assert growth["recall_full"] == pytest.approx(sum(growth["hits_full"]) / growth["questions"])
-    assert growth["index_seconds_small"] > 0 and len(growth["facts"]) == growth["questions"]
-    with pytest.raises(ValueError, match="small must be"):
-        experiments.index_growth(docs, questions, small=len(docs), kind="bm25")
-
-
 def test_index_version_reads_v2_only_for_changed_facts():
     assert [approaches.index_version(s) for s in EVAL_SPLITS] == ["v1", "v1", "v2", "v1"]
 

@@ -1,11 +1,12 @@
 """Distractors keep the test questions answerable only from the course's documents; the scale searches are right."""
 import re
+import time
 
 import numpy as np
 import pytest
 
 from course_utils import distractors, scale, searches, worldgen
-from course_utils.data import load_documents, load_facts
+from course_utils.data import load_documents, load_facts, load_questions
 
 DISTRACTORS = distractors.distractor_documents(3000)
 
@@ -103,6 +104,27 @@ def test_a_corpus_has_exactly_n_chunks_course_chunks_first(small_blocks):
     assert corpus.doc_ids[n_course].startswith("ext-")
     assert len(corpus.head(10)) == 10
     assert corpus.embed_seconds > 0 and corpus.head(50).embed_seconds == pytest.approx(corpus.embed_seconds / 2)
+
+
+def test_index_growth_adds_distractors_to_every_course_chunk_and_asks_the_same_questions(small_blocks, monkeypatch):
+    from course_utils import experiments
+
+    def slow_embed(texts, embedder=None, batch_size=64):  # 50 ms a call: the index time must include it
+        time.sleep(0.05)
+        return fake_embed(texts)
+
+    monkeypatch.setattr(scale, "embed_texts", slow_embed)
+    questions = load_questions("paraphrase")
+    growth = experiments.index_growth(questions, small=100, full=160, top_k=3)
+    corpus = scale.build_corpus(160, progress=None)  # the blocks, from the cache, with their recorded seconds
+    assert (growth["chunks_small"], growth["chunks_full"]) == (100, 160)
+    assert growth["docs_full"] > growth["docs_small"] > len(load_documents("v1")) - 1
+    assert growth["questions"] == len(questions) == len(growth["hits_full"]) == len(growth["facts"])
+    assert growth["recall_full"] == pytest.approx(sum(growth["hits_full"]) / len(questions))
+    assert growth["index_seconds_full"] >= corpus.embed_seconds - 0.05 > 0.2  # several blocks of 50 ms
+    assert growth["index_seconds_small"] >= corpus.head(100).embed_seconds - 0.05
+    with pytest.raises(ValueError, match="at least the course's"):
+        experiments.index_growth(questions, small=5, full=160)
 
 
 # ---------------------------------------------------------------- the three searches
