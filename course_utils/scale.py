@@ -227,8 +227,9 @@ class ScaleRetriever:
         return [self._hits(q, v) for q, v in zip(queries, vectors)]
 
 
-def rag_strict(model, tokenizer, corpus: Corpus, questions, embedder=None):
-    """Strict accuracy of the course's RAG pipeline over ``corpus``: a bootstrap ``Estimate`` (facts resampled)."""
-    rag = RagPipeline(model, tokenizer, ScaleRetriever(corpus, embedder=embedder))
+def rag_strict(model, tokenizer, corpus: Corpus, questions, embedder=None, top_k: int = 5):
+    """Strict accuracy of the course's RAG pipeline over ``corpus``, reading ``top_k`` chunks: a bootstrap
+    ``Estimate`` (facts resampled)."""
+    rag = RagPipeline(model, tokenizer, ScaleRetriever(corpus, top_k=top_k, embedder=embedder))
     rows = score_results(rag.ask_many([q.question for q in questions], progress=False), questions)
     return bootstrap([r["strict"] for r in rows], groups=[q.fact_id for q in questions])

@@ -80,16 +80,21 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         corpus = scale.build_corpus(n)
         report.setdefault("corpus_ready_s", {})[str(n)] = time.perf_counter() - start
+        report["embedding"] = {"chunks": len(corpus), "seconds": corpus.embed_seconds,  # when each block was made
+                               "chunks_per_s": len(corpus) / corpus.embed_seconds}
         report["curve"] += scale.measure(corpus, questions, query_vectors)
         print(f"measured {n:,} chunks", flush=True)
         save(report, args.out)
 
     from course_utils.models import load_generator
+    from course_utils.tuning import tuned_settings
 
     model, tokenizer = load_generator()
     sample = eval_questions("paraphrase", n=N_RAG_QUESTIONS)
+    top_k = tuned_settings(model, tokenizer).k_for("RAG")  # RAG's k, chosen on dev (cached by notebook 03)
+    report["settings"]["rag_top_k"] = top_k
     for n in args.sizes:
-        est = scale.rag_strict(model, tokenizer, corpus.head(n), sample)
+        est = scale.rag_strict(model, tokenizer, corpus.head(n), sample, top_k=top_k)
         report["rag_strict"][str(n)] = {"value": est.value, "low": est.low, "high": est.high, "n": est.n}
         save(report, args.out)
 

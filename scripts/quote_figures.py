@@ -12,8 +12,8 @@ It reads what the course's measurement commands wrote:
   for the workshop plans.
 
 and rewrites every region between ``<!-- figures:NAME:start -->`` and
-``<!-- figures:NAME:end -->`` in README.md, docs/INSTRUCTORS.md and
-docs/JUPYTERHUB.md. Text outside the markers is never touched. A figure that
+``<!-- figures:NAME:end -->`` in README.md and the pages of docs/ listed
+in TARGETS. Text outside the markers is never touched. A figure that
 was not measured is shown as "not measured yet"; nothing is ever made up.
 The output depends only on those files, so running it twice changes nothing.
 
@@ -43,7 +43,7 @@ BUILD = ROOT / "build"
 BENCH = BUILD / "bench.json"
 CLOSED_BOOK = ROOT / "data" / "closed_book.json"
 TARGETS = [ROOT / "README.md", ROOT / "docs" / "BENCHMARKS.md", ROOT / "docs" / "INSTRUCTORS.md",
-           ROOT / "docs" / "JUPYTERHUB.md"]
+           ROOT / "docs" / "JUPYTERHUB.md", ROOT / "docs" / "SCALING.md"]
 
 # The README's short table: (figure, where it is in the measured files, its target, how to compare).
 COURSE_SECONDS_TARGET = 420  # the whole course on the reference 2-core machine
@@ -326,29 +326,70 @@ def render_retrieval(section: dict) -> str:
     return text
 
 
+def render_scale(section: dict) -> str:
+    """The scale curve of notebook 07 to 10^5 real chunks, RAG at each size, Chroma's server, random vectors."""
+    names = {"bm25": "BM25", "exact": "exact", "hnsw": "HNSW"}
+    rows = [[f"{r['chunks']:,}", names.get(r["search"], r["search"]), number(r.get("recall@5"), 3),
+             number(r.get("mrr"), 3), number(r.get("p50_ms"), 2), number(r.get("p95_ms"), 2),
+             number(r.get("build_s"), 2), number(r.get("memory_mb"), 1)] for r in section.get("curve") or []]
+    settings = section.get("settings") or {}
+    text = (f"Questions: {settings.get('questions', NOT_MEASURED)}; search only (each query embedded beforehand), "
+            "one BLAS thread.\n\n" + table(["chunks", "search", "recall@5", "MRR", "p50 ms", "p95 ms", "build s",
+                                              "memory MB"], rows))
+    rag = section.get("rag_strict") or {}
+    if rag:
+        text += (f"\n\nEnd to end, the RAG loop reading the top {settings.get('rag_top_k', '?')} chunks of the hybrid "
+                 f"retriever, strict accuracy with its 95% interval (facts resampled):\n\n"
+                 + table(["chunks", "n", "strict", "95% interval"],
+                         [[f"{int(n):,}", e["n"], percent(e["value"]), f"{percent(e['low'])} – {percent(e['high'])}"]
+                          for n, e in rag.items()]))
+    embedding, server = section.get("embedding"), section.get("chroma_server")
+    if embedding:
+        text += (f"\n\nEmbedding with the course's embedder: {embedding['chunks']:,} chunks in "
+                 f"{number(embedding['seconds'], 0)} s, {number(embedding['chunks_per_s'], 0)} chunks/s.")
+    if server:
+        text += (f"\n\nChroma's server on 127.0.0.1, {server['chunks']:,} chunks, vectors precomputed: ingest "
+                 f"{number(server['ingest_per_s'], 0)} chunks/s; one query p50 {number(server['p50_ms'], 2)} ms, "
+                 f"p95 {number(server['p95_ms'], 2)} ms.")
+    randoms = section.get("random_curve") or []
+    if randoms:
+        text += ("\n\nRandom unit vectors (cost only, no quality):\n\n"
+                 + table(["vectors", "search", "p50 ms", "p95 ms", "build s", "memory MB"],
+                         [[f"{r['chunks']:,}", names.get(r["search"], r["search"]), number(r.get("p50_ms"), 2),
+                           number(r.get("p95_ms"), 2), number(r.get("build_s"), 2), number(r.get("memory_mb"), 1)]
+                          for r in randoms]))
+    if not section.get("complete"):
+        text += "\n\nThis run stopped before its end: the sections missing above were not measured."
+    return text
+
+
 SECTIONS = [  # (key in bench.json, heading, renderer); other sections are quoted generically
     ("models", "Models: loading and generation", lambda s: render_labelled(s, MODEL_LABELS)),
     ("retrieval", "Retrieval", render_retrieval),
     ("rag", "RAG", lambda s: render_labelled(s, {})),
     ("finetune", "Fine-tuning", lambda s: render_labelled(s, {})),
+    ("scale", "Scaling the knowledge base (notebook 07)", render_scale),
 ]
+
+
+def render_benchmark_section(figures: dict, key: str, render=None) -> str:
+    """One section of the benchmarks, with its machine and source (docs/SCALING.md quotes the scale curve alone)."""
+    render = render or next(r for k, _, r in SECTIONS if k == key)
+    section = (figures.get("bench") or {}).get(key)
+    if not isinstance(section, dict):
+        return f"{NOT_MEASURED} (`make bench`)."
+    source = (figures.get("bench_sources") or {}).get(key, "build/bench.json")
+    return f"{render(section)}\n\n" + measured_on(section.get("machine"), f"`{source}`, written by `make bench`")
 
 
 def render_benchmarks(figures: dict) -> str:
     bench = figures.get("bench") or {}
     known = [key for key, _, _ in SECTIONS]
-    parts = []
     sections = SECTIONS + [(k, k.replace("_", " ").capitalize(), lambda s: render_labelled(s, {}))
                            for k in sorted(bench) if k not in known]
-    for key, heading, render in sections:
-        section = bench.get(key)
-        if not isinstance(section, dict):
-            parts.append(f"**{heading}**: {NOT_MEASURED} (`make bench`).")
-            continue
-        source = (figures.get("bench_sources") or {}).get(key, "build/bench.json")
-        parts.append(f"**{heading}**\n\n{render(section)}\n\n"
-                     + measured_on(section.get("machine"), f"`{source}`, written by `make bench`"))
-    return "\n\n".join(parts)
+    return "\n\n".join(f"**{heading}**" + (f"\n\n{render_benchmark_section(figures, key, render)}"
+                                            if isinstance(bench.get(key), dict) else f": {NOT_MEASURED} (`make bench`).")
+                         for key, heading, render in sections)
 
 
 # --- Closed-book scores ---------------------------------------------------------
@@ -524,6 +565,7 @@ RENDERERS = {
     "plan-90": lambda f: render_plan(f, "plan-90"),
     "plan-halfday": lambda f: render_plan(f, "plan-halfday"),
     "memory": render_memory,
+    "scale": lambda f: render_benchmark_section(f, "scale"),
 }
 
 

@@ -276,7 +276,7 @@ def test_the_course_docs_carry_the_marker_pairs():
     qf = load_script()
     expected = {"README.md": {"headline"}, "docs/BENCHMARKS.md": {"notebooks", "benchmarks", "closed-book"},
                 "docs/INSTRUCTORS.md": {"timing", "plan-90", "plan-halfday"},
-                "docs/JUPYTERHUB.md": {"memory"}}
+                "docs/JUPYTERHUB.md": {"memory"}, "docs/SCALING.md": {"scale"}}
     for path, names in expected.items():
         text = (REPO_ROOT / path).read_text()
         qf.check_markers(text, path)  # balanced, and every name known to the script
@@ -285,3 +285,30 @@ def test_the_course_docs_carry_the_marker_pairs():
             assert text.count(f"<!-- figures:{name}:end -->") == 1, (path, name)
     readme = (REPO_ROOT / "README.md").read_text()
     assert readme.index("## Measured figures") < readme.index("## Troubleshooting")
+
+
+SCALE = {"machine": described(6, "scalebox"), "complete": True,
+         "settings": {"questions": "paraphrase (held out), 224", "rag_top_k": 2},
+         "curve": [{"search": "exact", "chunks": 100000, "build_s": 0.0, "memory_mb": 146.5, "recall@5": 0.8312,
+                    "mrr": 0.7691, "p50_ms": 12.07, "p95_ms": 14.5}],
+         "rag_strict": {"100000": {"value": 0.5, "low": 0.25, "high": 0.75, "n": 16}},
+         "embedding": {"chunks": 100000, "seconds": 1234.5, "chunks_per_s": 81.0},
+         "chroma_server": {"chunks": 100000, "ingest_per_s": 987.6, "p50_ms": 3.21, "p95_ms": 6.54},
+         "random_curve": [{"search": "hnsw", "chunks": 1000000, "build_s": 432.1, "memory_mb": 2100.0,
+                           "p50_ms": 1.11, "p95_ms": 2.22}]}
+
+
+def test_the_scale_curve_is_quoted_alone_with_its_machine(fake_repo):
+    qf, root = fake_repo
+    (root / "docs" / "SCALING.md").write_text("# Scaling\n\n" + region("scale") + "\n")
+    qf.TARGETS.append(root / "docs" / "SCALING.md")
+    assert qf.main([]) == 0
+    assert "not measured yet" in inside((root / "docs" / "SCALING.md").read_text(), "scale")
+    (root / "build" / "bench.json").write_text(json.dumps({"scale": SCALE}))
+    assert qf.main([]) == 0
+    scale = inside((root / "docs" / "SCALING.md").read_text(), "scale")
+    for figure in ("| 100,000 | exact | 0.831 | 0.769 | 12.07 | 14.50 | 0.00 | 146.5 |", "top 2 chunks",
+                   "| 100,000 | 16 | 50.0% | 25.0% – 75.0% |", "1234 s, 81 chunks/s", "ingest 988 chunks/s",
+                   "p50 3.21 ms", "| 1,000,000 | HNSW | 1.11 | 2.22 | 432.10 | 2100.0 |", "6 cores, scalebox"):
+        assert figure in scale, figure
+    assert "stopped before its end" not in scale
