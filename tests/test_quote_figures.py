@@ -285,6 +285,8 @@ def test_the_course_docs_carry_the_marker_pairs():
             assert text.count(f"<!-- figures:{name}:end -->") == 1, (path, name)
     readme = (REPO_ROOT / "README.md").read_text()
     assert readme.index("## Measured figures") < readme.index("## Troubleshooting")
+    # A newcomer reads what the course is, the quick start and the notebooks, then the figures: about two screens.
+    assert readme[:readme.index("## Measured figures")].count("\n") <= 100
 
 
 SCALE = {"machine": described(6, "scalebox"), "complete": True,
