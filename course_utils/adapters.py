@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .artifacts import atomic_folder, fingerprint, is_fresh
 from .config import SEED, get_config, whole_number
-from .data import EVAL_SPLITS, VERSIONS, eval_questions, load_facts, load_questions
+from .data import EVAL_SPLITS, VERSIONS, dev_questions, eval_questions, load_facts, load_questions
 from .evaluation.summaries import split_scores
 from .generation import build_prompt, generate_batch
 from .lora import (AdapterError, adapter_folder, base_fingerprint, check_adapter_folder, load_adapter, save_adapter,
@@ -56,11 +56,12 @@ def adapters_dir() -> Path:
     return get_config().cache_dir / "adapters"
 
 
-def adapter_fingerprint(pairs, config: TrainConfig, base_fp: str, start_from=None) -> str:
-    """Changes whenever the training data, the base model, a setting or the starting adapter changes."""
+def adapter_fingerprint(pairs, config: TrainConfig, base_fp: str, start_from=None, dev_pairs=None) -> str:
+    """Changes whenever the training data, the base model, a setting, the starting adapter or the dev pairs change."""
     start = adapter_folder(start_from).name if start_from is not None else None
     return fingerprint(pairs=[list(p) for p in pairs], base=base_fp, config=asdict(config), format=ADAPTER_FORMAT,
-                       **({"start_from": start} if start else {}))
+                       **({"start_from": start} if start else {}),
+                       **({"dev": [list(p) for p in dev_pairs]} if dev_pairs else {}))
 
 
 def _check_name(name: str) -> str:
@@ -71,18 +72,19 @@ def _check_name(name: str) -> str:
 
 def get_or_train_adapter(name: str, pairs, config: TrainConfig = TrainConfig(), model=None, tokenizer=None,
                          progress: bool = True, plot: bool = False, on_epoch_end=None,
-                         start_from=None) -> AdapterRun:
+                         start_from=None, dev_pairs=None) -> AdapterRun:
     """The adapter for ``pairs`` and ``config``: reused from the cache, or trained now (and cached).
 
     ``model``: the plain base model to train on; it is returned unchanged (the
     LoRA branches are taken off again). By default a fresh copy is loaded.
-    ``start_from``: an adapter (``AdapterRun`` or folder) to continue from; see ``train_adapter``.
+    ``start_from``: an adapter (``AdapterRun`` or folder) to continue from; ``dev_pairs``: the dev questions
+    that choose the epochs; see ``train_adapter``.
     """
     _check_name(name)
     pairs = check_pairs(pairs)
     if model is None or tokenizer is None:
         model, tokenizer = load_generator()
-    stamp = adapter_fingerprint(pairs, config, base_fingerprint(model), start_from)
+    stamp = adapter_fingerprint(pairs, config, base_fingerprint(model), start_from, dev_pairs)
     folder = adapters_dir() / f"{name}-{stamp}"
     if is_fresh(folder, stamp):
         try:
@@ -94,15 +96,19 @@ def get_or_train_adapter(name: str, pairs, config: TrainConfig = TrainConfig(), 
             print(f"the cached adapter {folder.name} is unusable ({err.__class__.__name__}); training it again")
     length = (f"until {config.until_accuracy:.0%} of them are right (at most {config.epochs} epochs)"
               if config.until_accuracy is not None else f"{config.epochs} epochs")
+    if config.dev_epochs:
+        length += f", then {config.dev_epochs} more, keeping the epoch that answers {len(dev_pairs)} dev questions best"
     start = f", starting from {adapter_folder(start_from).name}" if start_from else ""
     print(f"training adapter {folder.name}: {len(pairs)} pairs, {length}, "
           f"r={config.r}, targets={config.targets}{start}")
     partial = folder.with_name(f".{folder.name}-partial")  # the checkpoints live here until training ends
-    result = train_adapter(model, tokenizer, pairs, config, partial, progress, plot, on_epoch_end, start_from)
+    result = train_adapter(model, tokenizer, pairs, config, partial, progress, plot, on_epoch_end, start_from,
+                           dev_pairs)
     info = {"history": result.history, "seconds": result.seconds, "tokens": result.tokens,
             "tokens_per_second": result.tokens_per_second, "peak_rss_mb": result.peak_rss_mb,
             "resumed_after_epoch": result.start_epoch, "pairs": len(pairs), "config": asdict(config),
             "epochs_run": result.epochs_run, "train_accuracy": result.train_accuracy,
+            "dev_accuracy": result.dev_accuracy, "kept_epoch": result.kept_epoch, "dev_pairs": len(dev_pairs or []),
             "trainable": trainable_share(result.model)[0],
             "start_from": adapter_folder(start_from).name if start_from else None}
     try:
@@ -139,6 +145,13 @@ def closed_book_questions(version: str = "v1", extra_phrasings: int = 0, fact_id
     return [dataclasses.replace(q, answers=[value[q.fact_id]]) for q in chosen]
 
 
+def closed_book_dev(version: str = "v1", fact_ids=None) -> list:
+    """The answerable dev questions (``data.dev_questions``, RAG's tuning questions), answered as of ``version``."""
+    value = {f.fact_id: getattr(f, f"value_{version}") for f in load_facts()}
+    return [dataclasses.replace(q, answers=[value[q.fact_id]]) for q in dev_questions()
+            if q.answers and (fact_ids is None or q.fact_id in set(fact_ids))]
+
+
 def closed_book_adapter(model=None, tokenizer=None, version: str = "v1", extra_phrasings: int = 0,
                         config: TrainConfig = DEFAULT_TRAIN, progress: bool = True, plot: bool = False,
                         fact_ids=None, on_epoch_end=None) -> AdapterRun:
@@ -157,11 +170,12 @@ def closed_book_adapter(model=None, tokenizer=None, version: str = "v1", extra_p
     questions = closed_book_questions(version, extra_phrasings, fact_ids)
     if model is None or tokenizer is None:
         model, tokenizer = load_generator()
+    dev_pairs = qa_pairs(tokenizer, closed_book_dev(version, fact_ids)) if config.dev_epochs else None
     start_from = None if version == "v1" else closed_book_adapter(model, tokenizer, "v1", extra_phrasings, config,
                                                                    progress, fact_ids=fact_ids)
     name = f"closed-book-{version}-x{extra_phrasings}" + (f"-{len(set(fact_ids))}facts" if fact_ids else "")
     return get_or_train_adapter(name, qa_pairs(tokenizer, questions), config, model, tokenizer,
-                                progress, plot, on_epoch_end, start_from)
+                                progress, plot, on_epoch_end, start_from, dev_pairs)
 
 
 # The paraphrase sweep of notebook 04, also read by notebook 06: a few facts, so that three adapters stay cheap.

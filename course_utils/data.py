@@ -183,6 +183,20 @@ EVAL_SPLITS = ("train", "paraphrase", "update", "unanswerable")  # what every ap
 DEV_SPLITS = ("dev", "dev_unanswerable")  # knobs are tuned on these, never on the test splits
 
 
+def dev_questions() -> list:
+    """The questions knobs are tuned on: the first dev phrasing of every fact, and every dev unanswerable question.
+
+    One phrasing per fact halves the cost of a sweep, which every retrieving approach pays three times; the
+    fine-tune chooses its epochs on the same questions (taught in 03, "choosing k").
+    """
+    seen, chosen = set(), []
+    for q in (q for split in DEV_SPLITS for q in load_questions(split)):
+        if q.fact_id is None or q.fact_id not in seen:
+            chosen.append(q)
+            seen.add(q.fact_id)
+    return chosen
+
+
 def eval_questions(split: str, n: int | None = 24, data_dir: str | Path = DATA_DIR) -> list[Question]:
     """A fixed random sample of ``n`` questions of one split (all of them if the split is smaller or n is None).
 

@@ -10,7 +10,6 @@ resumes. ``course_utils.adapters`` keeps the trained adapters in a cache.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -18,12 +17,13 @@ from pathlib import Path
 
 import psutil
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tqdm.auto import tqdm
 
 from . import generation
-from .artifacts import atomic_folder, fingerprint, is_fresh
-from .config import SEED, check_positive_int, set_seed
+from .artifacts import fingerprint
+from .checkpoints import Progress, load_checkpoint, restore_weights, save_checkpoint, trainable_weights
+from .config import SEED, check_positive_int, set_seed, whole_number
 from .evaluation import RIGHT, grade, value_domain
 from .lora import (ALL_LINEAR, DEFAULT_TARGETS, AdapterError, adapter_folder, add_lora, check_adapter_folder, check_rank,
                    lora_config)
@@ -51,6 +51,9 @@ class TrainConfig:
     # The check generates every answer (about half an epoch); it waits while the share of answers predicted token by
     # token in the epoch's own passes (free) is more than this below ``until_accuracy``. 1.0: never waits.
     check_within: float = 1.0
+    # Once the training set is known, train up to this many epochs more and keep the epoch that answers the dev
+    # questions best (each candidate must still know the training set): the epochs are chosen on dev. 0: stop at once.
+    dev_epochs: int = 0
 
     def __post_init__(self):
         check_rank(self.r)
@@ -58,6 +61,8 @@ class TrainConfig:
             raise ValueError(f"until_accuracy must be a share in (0, 1], got {self.until_accuracy!r}. Fix: try 0.9.")
         for name in ("epochs", "batch_size", "check_every"):
             check_positive_int(getattr(self, name), name)
+        if not whole_number(self.dev_epochs) or self.dev_epochs < 0:
+            raise ValueError(f"dev_epochs must be a whole number >= 0, got {self.dev_epochs!r}. Fix: try 2.")
         if not 0 <= self.check_within <= 1:
             raise ValueError(f"check_within must be a share in [0, 1], got {self.check_within!r}. Fix: try 0.3.")
         if not self.lr > 0:
@@ -71,7 +76,8 @@ class TrainConfig:
 # The course's fine-tune: r=8 on q/v over the 56 training pairs, until it answers 90% of them strictly right.
 # A baseline at its best: an undertrained fine-tune would make "it does not generalise" mean "it was not finished".
 # It is checked after every epoch, once the answers it predicts token by token come within 30 points of the target.
-DEFAULT_TRAIN = TrainConfig(epochs=30, until_accuracy=0.9, check_every=1, check_within=0.3)
+# Then the number of epochs is chosen on dev, like RAG's k: three candidates (that epoch and the next two).
+DEFAULT_TRAIN = TrainConfig(epochs=30, until_accuracy=0.9, check_every=1, check_within=0.3, dev_epochs=2)
 
 # ------------------------------------------------------------------------------- data
 
@@ -140,45 +146,6 @@ def answer_loss(model, batch: dict[str, torch.Tensor], hits: bool = False):
     return (loss, ((logits.detach().argmax(-1) == labels) | (labels == IGNORE)).all(dim=1)) if hits else loss
 
 
-# ------------------------------------------------------------------------------- checkpoints
-
-def save_checkpoint(folder: Path, model, optimizer, epoch: int, history: list[float], stamp: str,
-                    spent: tuple[float, int] = (0.0, 0)) -> None:
-    """Adapter weights and optimizer state as safetensors, the rest as JSON; written atomically.
-
-    ``spent``: (seconds, tokens) of training so far, so that a resumed run reports the whole cost.
-    """
-    weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-    state = optimizer.state_dict()
-    moments = {f"{i}.{k}": torch.as_tensor(v).clone() for i, s in state["state"].items() for k, v in s.items()}
-    with atomic_folder(folder, stamp) as tmp:
-        save_file(weights, tmp / "weights.safetensors")
-        save_file(moments, tmp / "optimizer.safetensors")
-        (tmp / "state.json").write_text(json.dumps(
-            {"epoch": epoch, "history": history, "param_groups": state["param_groups"], "spent": list(spent)}))
-
-
-def load_checkpoint(folder: Path, model, optimizer, stamp: str) -> tuple[int, list[float], tuple[float, int]] | None:
-    """Restore weights and optimizer state.
-
-    Returns (epochs done, loss history, (seconds, tokens) spent so far), or None if there is no usable checkpoint.
-    """
-    if not is_fresh(folder, stamp):
-        return None
-    saved = json.loads((folder / "state.json").read_text())
-    weights = load_file(folder / "weights.safetensors")
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.requires_grad:
-                p.copy_(weights[name])
-    state: dict[int, dict] = {}
-    for key, value in load_file(folder / "optimizer.safetensors").items():
-        index, name = key.split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
-    return saved["epoch"], saved["history"], tuple(saved.get("spent", (0.0, 0)))
-
-
 # ------------------------------------------------------------------------------- training
 
 @dataclass
@@ -190,7 +157,9 @@ class TrainResult:
     peak_rss_mb: float  # the process's resident memory, highest value seen while training
     start_epoch: int  # 0, or the epoch a checkpoint let training resume after
     epochs_run: int = 0  # epochs trained in all, resumed ones included
-    train_accuracy: float | None = None  # strict accuracy on the training pairs at the last check
+    train_accuracy: float | None = None  # strict accuracy on the training pairs of the weights kept
+    dev_accuracy: dict[int, float] | None = None  # epoch -> dev accuracy of each candidate (``dev_epochs``)
+    kept_epoch: int | None = None  # the epoch whose weights were kept: the last, or the best candidate on dev
 
     @property
     def tokens_per_second(self) -> float:
@@ -198,7 +167,8 @@ class TrainResult:
 
 
 def train_adapter(model, tokenizer, pairs, config: TrainConfig = TrainConfig(), checkpoint_dir=None,
-                  progress: bool = True, plot: bool = False, on_epoch_end=None, start_from=None) -> TrainResult:
+                  progress: bool = True, plot: bool = False, on_epoch_end=None, start_from=None,
+                  dev_pairs=None) -> TrainResult:
     """Add a fresh LoRA adapter to ``model`` (in place) and train it on ``pairs``; AdamW, constant lr.
 
     With ``checkpoint_dir``, a checkpoint is written after every epoch and a
@@ -206,36 +176,41 @@ def train_adapter(model, tokenizer, pairs, config: TrainConfig = TrainConfig(), 
     ``on_epoch_end(epoch)`` is called after each checkpoint.
     ``start_from``: the folder of a trained adapter with the same rank and targets; training
     continues from its weights instead of a fresh start (how a fine-tune is updated when facts change).
+    ``dev_pairs``: (prompt, answer) pairs of the dev questions, which choose the epochs when ``config.dev_epochs``.
     """
     pairs = check_pairs(pairs)
+    if config.dev_epochs and (config.until_accuracy is None or not dev_pairs):
+        raise ValueError("dev_epochs chooses among the epochs after the training set is known on the dev questions. "
+                         "Fix: set until_accuracy and pass dev_pairs, or set dev_epochs=0.")
     set_seed(config.seed)  # LoRA's A matrices start random: same seed, same start
     peft_model = add_lora(model, lora_config(config.r, config.alpha, config.targets, config.dropout, model=model))
     try:
         if start_from is not None:
             warm_start(peft_model, start_from)
-        return _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot, on_epoch_end)
+        return _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot, on_epoch_end, dev_pairs)
     except BaseException:
         peft_model.unload()  # leave the caller's model as it was (the checkpoint keeps the progress)
         raise
 
 
-def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot, on_epoch_end) -> TrainResult:
+def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot, on_epoch_end, dev_pairs
+           ) -> TrainResult:
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     encoded = [encode_pair(tokenizer, p, a) for p, a in pairs]
-    stamp = fingerprint(pairs=pairs, config=asdict(config), format=ADAPTER_FORMAT)
+    stamp = fingerprint(pairs=pairs, dev=dev_pairs, config=asdict(config), format=ADAPTER_FORMAT)
     ckpt = Path(checkpoint_dir) / "checkpoint" if checkpoint_dir else None
-    start, history, (spent_s, spent_tokens) = ((load_checkpoint(ckpt, peft_model, optimizer, stamp) if ckpt else None)
-                                               or (0, [], (0.0, 0)))
+    state = (load_checkpoint(ckpt, peft_model, optimizer, stamp) if ckpt else None) or Progress()
+    start, history = state.epoch, state.history
     if start:
         print(f"resuming from the checkpoint written after epoch {start} of {config.epochs}")
     per_epoch = math.ceil(len(encoded) / config.batch_size)
     curve = LossPlot(config.epochs * per_epoch) if plot else None
     bar = tqdm(total=config.epochs * per_epoch, initial=start * per_epoch, desc="training", unit="step",
                disable=not progress, delay=2)
-    process, peak, tokens, clock = psutil.Process(), 0, spent_tokens, time.perf_counter() - spent_s
+    process, peak, tokens, clock = psutil.Process(), 0, state.spent[1], time.perf_counter() - state.spent[0]
     peft_model.train()
-    epochs_run, accuracy = start, None
+    accuracy = None
     for epoch in range(start, config.epochs):
         # The order depends on the seed and the epoch only, so a resumed run sees the same batches.
         order = torch.randperm(len(encoded), generator=torch.Generator().manual_seed(config.seed + epoch)).tolist()
@@ -255,24 +230,44 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
             bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.3f}")
             if curve:
                 curve.update(history)
-        epochs_run = epoch + 1
+        state.epoch, done = epoch + 1, False
+        # Every epoch once the choice on dev has begun; before, only when the cheap gate lets the check through.
+        if config.until_accuracy is not None and (state.dev or ((epoch + 1) % config.check_every == 0 and known
+                                                  / len(encoded) >= config.until_accuracy - config.check_within)):
+            accuracy = pair_accuracy(peft_model, tokenizer, pairs)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.3f}", train_accuracy=f"{accuracy:.2f}")
+            done = accuracy >= config.until_accuracy and not config.dev_epochs
+            if config.dev_epochs:
+                done = _dev_candidate(peft_model, tokenizer, dev_pairs, config, state, accuracy)
+            peft_model.train()
+        state.spent = (time.perf_counter() - clock, tokens)
         if ckpt:
-            save_checkpoint(ckpt, peft_model, optimizer, epoch + 1, history, stamp,
-                            (time.perf_counter() - clock, tokens))
+            save_checkpoint(ckpt, peft_model, optimizer, state, stamp)
         if on_epoch_end:
             on_epoch_end(epoch + 1)
-        if (config.until_accuracy is not None and (epoch + 1) % config.check_every == 0
-                and known / len(encoded) >= config.until_accuracy - config.check_within):
-            accuracy = pair_accuracy(peft_model, tokenizer, pairs)
-            peft_model.train()
-            bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.3f}", train_accuracy=f"{accuracy:.2f}")
-            if accuracy >= config.until_accuracy:
-                break
+        if done:
+            break
     bar.close()
     if curve:
         curve.update(history, force=True)
+    kept = state.epoch
+    if state.dev:  # the candidate that answered dev best, of those that knew the training set
+        kept = min(state.dev, key=lambda e: (-state.dev[e][1], e))  # a tie keeps the earlier epoch: less training
+        restore_weights(peft_model, state.best)
+        accuracy = state.dev[kept][0]
     return TrainResult(peft_model.eval(), history, time.perf_counter() - clock, tokens, peak / 2**20, start,
-                       epochs_run, accuracy)
+                       state.epoch, accuracy, {e: a[1] for e, a in state.dev.items()} or None, kept)
+
+
+def _dev_candidate(peft_model, tokenizer, dev_pairs, config, state: Progress, train_accuracy: float) -> bool:
+    """An epoch that knows the training set is a candidate: score it on dev, and keep its weights if it is the
+    best so far. True once ``dev_epochs`` more epochs than the first candidate's have been trained."""
+    if train_accuracy >= config.until_accuracy:
+        dev_accuracy = pair_accuracy(peft_model, tokenizer, dev_pairs)
+        if not state.dev or dev_accuracy > max(a for _, a in state.dev.values()):
+            state.best = trainable_weights(peft_model)
+        state.dev[state.epoch] = (train_accuracy, dev_accuracy)
+    return bool(state.dev) and state.epoch >= min(state.dev) + config.dev_epochs
 
 
 def warm_start(peft_model, folder) -> None:

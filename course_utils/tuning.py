@@ -11,23 +11,10 @@ evaluation, so notebook 06 reads back what notebooks 03 and 05 computed.
 from __future__ import annotations
 
 from .approaches import APPROACHES, DEFAULT_SETTINGS, EvalSettings, get_approach
-from .data import DEV_SPLITS, load_documents, load_questions
+from .data import dev_questions, load_documents
 from .workbench import Workbench
 
 TOP_K_CHOICES = (1, 2, 3)  # chunks in the prompt; more only lengthens the prompt of a 2,048-token model
-
-
-def dev_questions() -> list:
-    """The questions knobs are tuned on: the first dev phrasing of every fact, and every dev unanswerable question.
-
-    One phrasing per fact halves the cost of a sweep, which every retrieving approach pays three times.
-    """
-    seen, chosen = set(), []
-    for q in (q for split in DEV_SPLITS for q in load_questions(split)):
-        if q.fact_id is None or q.fact_id not in seen:
-            chosen.append(q)
-            seen.add(q.fact_id)
-    return chosen
 
 
 def sweep_top_k(model, tokenizer, ks=TOP_K_CHOICES, settings: EvalSettings = DEFAULT_SETTINGS,

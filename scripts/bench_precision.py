@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                           for a in ("closed-book", "RAG")}
     agreement = {a: sum(x == y for x, y in zip(answers["float32"][a], answers["bfloat16"][a])) / len(test)
                  for a in ("closed-book", "RAG")}
-    short = dataclasses.replace(DEFAULT_TRAIN, epochs=4, until_accuracy=None)
+    short = dataclasses.replace(DEFAULT_TRAIN, epochs=4, until_accuracy=None, dev_epochs=0)
     pairs = qa_pairs(tokenizer, closed_book_questions("v1"))
     loss = {}
     for label, model in (("float32", fp32), ("bfloat16", bf16)):

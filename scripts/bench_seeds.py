@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in adapters.items():
             rows = bench.evaluate(name, test, docs, progress=False)
             runs[name].append({"seed": seed, "training_seconds": round(run.seconds, 1),
-                               "epochs": run.info.get("epochs_run"), "train_accuracy": run.info.get("train_accuracy"),
+                               "epochs": run.info.get("epochs_run"), "kept_epoch": run.info.get("kept_epoch"),
+                               "train_accuracy": run.info.get("train_accuracy"),
                                "test_strict": sum(r["strict"] for r in rows) / len(rows), "n": len(rows)})
             print(f"seed {seed} {name:<10} {runs[name][-1]}", flush=True)
     result = {"machine": describe(), "date": time.strftime("%Y-%m-%d"), "seeds": list(SEEDS), "top_k": {"RAG": settings.k_for("RAG"), "RAFT": settings.k_for("RAFT")},

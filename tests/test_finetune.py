@@ -205,6 +205,33 @@ def test_training_stops_once_the_adapter_knows_its_training_set(tokenizer, monke
         TrainConfig(until_accuracy=1.5)
 
 
+def test_the_epochs_are_chosen_on_dev_among_those_that_know_the_training_set(tokenizer, monkeypatch):
+    model, pairs = tiny_llama(), few_pairs(tokenizer)
+    dev = pairs[:2]  # two pairs: the fake below tells them from the four training pairs by their number
+    train_checks, dev_checks = iter([0.5, 0.95, 0.95, 0.8]), iter([0.5, 0.75])
+    monkeypatch.setattr(training, "pair_accuracy",
+                        lambda m, t, ps: next(dev_checks) if len(ps) == len(dev) else next(train_checks))
+    lora_of = {}
+
+    def snapshot(epoch):  # the adapter's weights after each epoch, to check which ones were kept
+        lora_of[epoch] = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+
+    config = TrainConfig(r=2, alpha=4, epochs=10, batch_size=2, lr=1e-2, until_accuracy=0.9, check_every=1,
+                         dev_epochs=2)
+    result = train_adapter(model, tokenizer, pairs, config, progress=False, on_epoch_end=snapshot, dev_pairs=dev)
+    # Known at epoch 2: candidates 2, 3 and 4; epoch 4 no longer knows the training set, so it cannot be kept.
+    assert (result.epochs_run, result.kept_epoch, result.dev_accuracy) == (4, 3, {2: 0.5, 3: 0.75})
+    assert result.train_accuracy == 0.95
+    kept = {n.removeprefix("base_model.model."): p for n, p in result.model.named_parameters() if "lora_" in n}
+    assert all(torch.equal(kept[n], lora_of[3][n]) for n in kept)
+    assert not all(torch.equal(kept[n], lora_of[4][n]) for n in kept)
+    result.model.unload()
+    with pytest.raises(ValueError, match="dev_pairs"):
+        train_adapter(model, tokenizer, pairs, config, progress=False)
+    with pytest.raises(ValueError, match="dev_epochs"):
+        TrainConfig(dev_epochs=-1)
+
+
 def test_the_costly_check_waits_until_the_answers_are_nearly_known(tokenizer, monkeypatch):
     model, pairs = tiny_llama(), few_pairs(tokenizer)  # an untrained tiny model predicts none of the answers
     calls = []
@@ -260,3 +287,21 @@ def test_closed_book_adapter_and_finetuned_model(tokenizer, cache):
     assert ft.unload() is model
     with pytest.raises(ValueError, match="extra_phrasings"):
         closed_book_adapter(model, tokenizer, extra_phrasings=-1, config=TINY)
+
+
+def test_a_checkpoint_keeps_the_dev_candidates_and_the_best_weights(tmp_path):
+    from course_utils.checkpoints import Progress, load_checkpoint, save_checkpoint, trainable_weights
+
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model(torch.ones(1, 3)).sum().backward()
+    optimizer.step()
+    best = {n: torch.full_like(p, 7.0) for n, p in model.named_parameters()}
+    saved = Progress(4, [1.0, 0.5], (12.5, 300), {3: (0.95, 0.75), 4: (0.92, 0.5)}, best)
+    save_checkpoint(tmp_path / "ckpt", model, optimizer, saved, "stamp")
+    fresh = torch.nn.Linear(3, 2)
+    loaded = load_checkpoint(tmp_path / "ckpt", fresh, torch.optim.AdamW(fresh.parameters(), lr=0.1), "stamp")
+    assert (loaded.epoch, loaded.history, loaded.spent, loaded.dev) == (4, [1.0, 0.5], (12.5, 300), saved.dev)
+    assert all(torch.equal(loaded.best[n], best[n]) for n in best)
+    assert all(torch.equal(p, trainable_weights(model)[n]) for n, p in fresh.named_parameters())
+    assert load_checkpoint(tmp_path / "ckpt", fresh, optimizer, "another stamp") is None
