@@ -186,7 +186,7 @@ def rag_scales(m: dict) -> Verdict:
                 f"generated distractors: the corpus of notebook 07's curve) cost {s_full.value:.1f} s of indexing "
                 f"({per_doc * 1000:.0f} ms per document), and the gold document reached the "
                 f"prompt for {show(r_small)} of the same questions before and {show(r_full)} after "
-                f"(a change of {show(drop, True)}).{scope}")
+                f"(a drop of {show(drop, True)}).{scope}")
     return judged("RAG scales by growing the knowledge base", tests, sentence)
 
 
