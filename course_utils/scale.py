@@ -230,6 +230,6 @@ class ScaleRetriever:
 def rag_strict(model, tokenizer, corpus: Corpus, questions, embedder=None, top_k: int = 5):
     """Strict accuracy of the course's RAG pipeline over ``corpus``, reading ``top_k`` chunks: a bootstrap
     ``Estimate`` (facts resampled)."""
-    rag = RagPipeline(model, tokenizer, ScaleRetriever(corpus, top_k=top_k, embedder=embedder))
+    rag = RagPipeline(model, tokenizer, ScaleRetriever(corpus, top_k=top_k, embedder=embedder), top_k=top_k)
     rows = score_results(rag.ask_many([q.question for q in questions], progress=False), questions)
     return bootstrap([r["strict"] for r in rows], groups=[q.fact_id for q in questions])

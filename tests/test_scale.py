@@ -1,5 +1,6 @@
 """Distractors keep the test questions answerable only from the course's documents; the scale searches are right."""
 import re
+from pathlib import Path
 import time
 
 import numpy as np
@@ -125,6 +126,21 @@ def test_index_growth_adds_distractors_to_every_course_chunk_and_asks_the_same_q
     assert growth["index_seconds_small"] >= corpus.head(100).embed_seconds - 0.05
     with pytest.raises(ValueError, match="at least the course's"):
         experiments.index_growth(questions, small=5, full=160)
+
+
+@pytest.mark.parametrize("top_k", [1, 3])
+def test_the_rag_loop_at_scale_reads_the_k_it_is_given(small_blocks, tokenizer, top_k):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tiny_models import tiny_llama
+
+    questions = load_questions("paraphrase")[:4]
+    corpus = scale.build_corpus(120, progress=None)
+    estimate = scale.rag_strict(tiny_llama(), tokenizer, corpus, questions, top_k=top_k)
+    assert estimate.n == len(questions) and 0 <= estimate.value <= 1  # a random model: the score is not the point
+    retriever = scale.ScaleRetriever(corpus, top_k=top_k)
+    assert [len(hits) for hits in retriever.retrieve_many([q.question for q in questions])] == [top_k] * 4
 
 
 # ---------------------------------------------------------------- the three searches
