@@ -338,7 +338,7 @@ def render_scale(section: dict) -> str:
                                               "memory MB"], rows))
     rag = section.get("rag_strict") or {}
     if rag:
-        text += (f"\n\nEnd to end, the RAG loop reading the top {settings.get('rag_top_k', '?')} chunks of the hybrid "
+        text += (f"\n\nEnd to end, the RAG loop at k = {settings.get('rag_top_k', NOT_MEASURED)} (chosen on dev) over the hybrid "
                  f"retriever, strict accuracy with its 95% interval (facts resampled):\n\n"
                  + table(["chunks", "n", "strict", "95% interval"],
                          [[f"{int(n):,}", e["n"], percent(e["value"]), f"{percent(e['low'])} – {percent(e['high'])}"]
