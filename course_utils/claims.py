@@ -184,9 +184,8 @@ def rag_scales(m: dict) -> Verdict:
              f"{MIN_CHUNKS_TO_TEST_SCALE:,} needed to test scale, so this experiment cannot decide the claim.")
     sentence = (f"Growing the index to {chunks.value:,.0f} chunks ({docs_full.value:,.0f} documents, most of them "
                 f"generated distractors: the corpus of notebook 07's curve) cost {s_full.value:.1f} s of indexing "
-                f"({per_doc * 1000:.0f} ms per document), and the gold document reached the "
-                f"prompt for {show(r_small)} of the same questions before and {show(r_full)} after "
-                f"(a drop of {show(drop, True)}).{scope}")
+                f"({per_doc * 1000:.0f} ms per document), and the gold document reached the prompt for "
+                f"{show(r_small)} of the same questions before and {show(r_full)} after (a drop of {show(drop, True)}).{scope}")
     return judged("RAG scales by growing the knowledge base", tests, sentence)
 
 
