@@ -133,7 +133,6 @@ def closed_book_questions(version: str = "v1", extra_phrasings: int = 0, fact_id
     if not whole_number(extra_phrasings) or not 0 <= extra_phrasings <= most:
         raise ValueError(f"extra_phrasings must be a whole number from 0 to {most} (the data has {most} extra "
                          f"phrasings per fact), got {extra_phrasings!r}.")
-    value = {f.fact_id: getattr(f, f"value_{version}") for f in load_facts()}
     seen: Counter = Counter()
     chosen = list(load_questions("train"))
     for q in extra:  # the first n extra phrasings of each fact, in file order
@@ -142,14 +141,19 @@ def closed_book_questions(version: str = "v1", extra_phrasings: int = 0, fact_id
             chosen.append(q)
     if fact_ids is not None:
         chosen = [q for q in chosen if q.fact_id in set(fact_ids)]
-    return [dataclasses.replace(q, answers=[value[q.fact_id]]) for q in chosen]
+    return answered_as_of(chosen, version)
 
 
 def closed_book_dev(version: str = "v1", fact_ids=None) -> list:
     """The answerable dev questions (``data.dev_questions``, RAG's tuning questions), answered as of ``version``."""
+    return answered_as_of([q for q in dev_questions() if q.answers and (fact_ids is None or q.fact_id in set(fact_ids))],
+                          version)
+
+
+def answered_as_of(questions, version: str) -> list:
+    """``questions`` with their fact's value as of ``version`` as the one accepted answer."""
     value = {f.fact_id: getattr(f, f"value_{version}") for f in load_facts()}
-    return [dataclasses.replace(q, answers=[value[q.fact_id]]) for q in dev_questions()
-            if q.answers and (fact_ids is None or q.fact_id in set(fact_ids))]
+    return [dataclasses.replace(q, answers=[value[q.fact_id]]) for q in questions]
 
 
 def closed_book_adapter(model=None, tokenizer=None, version: str = "v1", extra_phrasings: int = 0,

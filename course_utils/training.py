@@ -236,9 +236,8 @@ def _train(peft_model, tokenizer, pairs, config, checkpoint_dir, progress, plot,
                                                   / len(encoded) >= config.until_accuracy - config.check_within)):
             accuracy = pair_accuracy(peft_model, tokenizer, pairs)
             bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.3f}", train_accuracy=f"{accuracy:.2f}")
-            done = accuracy >= config.until_accuracy and not config.dev_epochs
-            if config.dev_epochs:
-                done = _dev_candidate(peft_model, tokenizer, dev_pairs, config, state, accuracy)
+            done = (_dev_candidate(peft_model, tokenizer, dev_pairs, config, state, accuracy) if config.dev_epochs
+                    else accuracy >= config.until_accuracy)
             peft_model.train()
         state.spent = (time.perf_counter() - clock, tokens)
         if ckpt:
