@@ -6,7 +6,7 @@ retrieve -> prompt -> generate -> evaluate, then the comparisons built on
 them (``make lint`` checks it, with the contract in ``pyproject.toml``):
 
 7. report, widgets, exercises, run_course: what the learner sees and runs
-6. comparison, claims, literature, tuning, experiments: every approach on the same questions, and what that says;
+6. comparison, claims, literature, tuning, knobs, experiments: every approach on the same questions, the knobs chosen on dev, and what that says;
    below them, workbench (answers for any approach, cached), then approaches (the five approaches and
    the settings that decide their answers)
 5. hybrid, scale: RAG with an adapter, RAFT; RAG over a large index

@@ -1,4 +1,4 @@
-"""The five approaches the course compares, the settings that decide their answers, and their adapters.
+"""The five approaches the course compares and the settings that decide their answers.
 
 - **closed-book**: the base model, the question alone;
 - **RAG**: the base model with retrieved, numbered sources (``course_utils.rag``);
@@ -11,9 +11,6 @@ Taught in 05 §1 and 06 §0; ``course_utils.workbench`` answers with them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-
-from .adapters import closed_book_adapter, sweep_adapter
-from .hybrid import raft_adapter
 
 TEST_SPLIT = "paraphrase"  # held-out phrasings, never trained or tuned on: what verdicts rest on
 
@@ -83,26 +80,3 @@ DEFAULT_SETTINGS = EvalSettings()
 def index_version(split: str) -> str:
     """Which documents retrieval reads for a split: v2 for the facts that changed, v1 otherwise."""
     return "v2" if split == "update" else "v1"
-
-
-# Each adapter an approach or an experiment may need: (model, tokenizer, progress) -> AdapterRun, reused from the
-# cache when notebooks 04 and 05 trained it.
-ADAPTER_RECIPES = {
-    "fine-tune": lambda m, t, p: closed_book_adapter(model=m, tokenizer=t, version="v1", progress=p),
-    "RAFT": lambda m, t, p: raft_adapter(model=m, tokenizer=t, progress=p),
-    "fine-tune v2": lambda m, t, p: closed_book_adapter(model=m, tokenizer=t, version="v2", progress=p),  # retrained
-    # The paraphrase sweep of notebook 04 (a few facts, cheap): the same facts with 0 and with 3 extra phrasings.
-    "sweep +0 phrasings": lambda m, t, p: sweep_adapter(m, t, extra_phrasings=0, progress=p),
-    "sweep +3 phrasings": lambda m, t, p: sweep_adapter(m, t, extra_phrasings=3, progress=p),
-}
-
-
-def prepare_adapters(model, tokenizer, names=("fine-tune", "RAFT"), progress: bool = True) -> dict:
-    """{name: AdapterRun}: each adapter reused from the cache when notebooks 04/05 trained it, else trained now."""
-    runs = {}
-    for name in names:
-        if name not in ADAPTER_RECIPES:
-            raise ValueError(f"Unknown adapter {name!r}. Fix: use one of {list(ADAPTER_RECIPES)}.")
-        print(f"[{name}] ", end="", flush=True)  # the recipe says whether it reuses or trains
-        runs[name] = ADAPTER_RECIPES[name](model, tokenizer, progress)
-    return runs

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .approaches import APPROACHES, DEFAULT_SETTINGS, TEST_SPLIT, EvalSettings, get_approach, index_version, prepare_adapters
+from .approaches import APPROACHES, DEFAULT_SETTINGS, TEST_SPLIT, EvalSettings, get_approach, index_version
 from .config import get_config
 from .data import EVAL_SPLITS, eval_questions, load_documents
 from .evaluation.intervals import Estimate, bootstrap
 from .evaluation.summaries import percentile
+from .knobs import prepare_adapters
 from .models import load_generator
 from .workbench import Workbench, documents_fingerprint
 

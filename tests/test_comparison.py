@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import approaches, experiments
+from course_utils import approaches, experiments, knobs
 from course_utils.adapters import adapter_on
 from course_utils.approaches import APPROACHES, BY_NAME, EvalSettings
 from course_utils.comparison import Comparison
@@ -134,7 +134,7 @@ def test_unknown_approach_and_missing_adapter_are_explained():
     with pytest.raises(ValueError, match="needs the 'fine-tune' adapter.*Fix"):
         approach_adapter(BY_NAME["fine-tune"], {})
     with pytest.raises(ValueError, match="Unknown adapter"):
-        approaches.prepare_adapters(None, None, names=["nope"])
+        knobs.prepare_adapters(None, None, names=["nope"])
 
 
 def test_planted_copy_targets_the_changed_facts_of_one_document():

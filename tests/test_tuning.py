@@ -53,3 +53,17 @@ def test_a_closed_book_approach_has_no_k_to_sweep():
 
     with pytest.raises(ValueError, match="no k to choose"):
         sweep_top_k(None, None, approach="fine-tune")
+
+
+def test_the_course_retriever_is_the_one_dev_chooses(embedder):
+    """Notebook 01 chooses the retriever and its chunking by MRR on the dev phrasings; the course uses that choice."""
+    from course_utils.approaches import DEFAULT_SETTINGS
+    from course_utils.data import load_documents
+    from course_utils.evaluation.ranking import score_retriever
+    from course_utils.retrieval import DEFAULT_CHUNK_SIZE, RETRIEVER_KINDS, build_retriever
+
+    documents, dev = load_documents("v1"), load_questions("dev")
+    mrr = {(kind, size, title): score_retriever(build_retriever(kind, documents, top_k=5, chunk_size=size,
+                                                                with_title=title, embedder=embedder), dev)["mrr"]
+           for title in (True, False) for size in (24, 32, 48, 64, 128) for kind in RETRIEVER_KINDS}
+    assert max(mrr, key=mrr.get) == (DEFAULT_SETTINGS.retriever, DEFAULT_CHUNK_SIZE, True)
