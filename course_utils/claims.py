@@ -227,17 +227,17 @@ LABEL_GAIN_MIN = 0.10  # what labelled pairs must add, in points
 
 
 def finetune_needs_labelled_data(m: dict) -> Verdict:
-    seen_gain, unseen_gain, aug_gain, extra = need(m, "ft_seen_gain", "ft_unseen_gain", "ft_aug_gain",
-                                                   "extra_phrasings")
+    seen_gain, unseen_gain, aug_gain, extra, taught = need(m, "ft_seen_gain", "ft_unseen_gain", "ft_aug_gain",
+                                                           "extra_phrasings", "ft_phrasings")
     tests = [(f"training pairs raise accuracy on their own phrasing by ≥ {pct(LABEL_GAIN_MIN)}",
               seen_gain.at_least(LABEL_GAIN_MIN)),
              (f"without a labelled pair in that phrasing, the gain is < {pct(LABEL_GAIN_MIN)}",
               below(unseen_gain, LABEL_GAIN_MIN)),
              (f"more labelled phrasings per fact raise paraphrase accuracy by ≥ {pct(LABEL_GAIN_MIN)}",
               aug_gain.at_least(LABEL_GAIN_MIN))]
-    sentence = (f"Fine-tuning {model_name(m)} on one labelled phrasing per fact changed strict accuracy by "
-                f"{show(seen_gain, True)} on that phrasing and by {show(unseen_gain, True)} on held-out test "
-                f"paraphrases; on the same facts, {extra.value:.0f} extra labelled phrasings per fact changed "
+    sentence = (f"Fine-tuning {model_name(m)} on {taught.value:.0f} labelled phrasing(s) per fact changed strict "
+                f"accuracy by {show(seen_gain, True)} on the training phrasing and by {show(unseen_gain, True)} on "
+                f"held-out test paraphrases; on a few facts, {extra.value:.0f} extra labelled phrasings per fact changed "
                 f"paraphrase accuracy by {show(aug_gain, True)}.")
     return judged("Fine-tuning needs labelled data", tests, sentence)
 

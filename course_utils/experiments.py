@@ -84,7 +84,8 @@ def measures_from(comparison, experiments: dict) -> dict:
     ``experiments`` holds what the comparison does not measure: reindex_seconds,
     retrain_seconds, the index-growth figures (chunks_full, docs_full,
     index_seconds_full, recall_small/full, recall_drop), follow_planted,
-    follow_clean, follow_effect, ft_aug_gain and extra_phrasings.
+    follow_clean, follow_effect, ft_aug_gain, extra_phrasings (the sweep's) and
+    ft_phrasings (the labelled phrasings per fact the course's fine-tune learned).
     """
     c, test = comparison, TEST_SPLIT
     lat = {a: c.latency_stats(a) for a in ("RAG", "fine-tune")}

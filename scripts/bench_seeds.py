@@ -3,8 +3,8 @@
     python scripts/bench_seeds.py [--out build/bench_seeds.json]
 
 One training run is one draw: LoRA's starting matrices and the batch order
-come from the seed. This trains the course's fine-tune (``DEFAULT_TRAIN``,
-until it knows its training set) and its RAFT adapter (``RAFT_TRAIN``) with
+come from the seed. This trains the course's fine-tune (``DEFAULT_TRAIN`` with the knobs chosen on dev,
+until it knows its training set) and its RAFT adapter (``RAFT_TRAIN``, its knobs chosen on dev) with
 three seeds each, in a fresh temporary cache, and scores every one on the
 whole test split with strict grading. The spread between seeds is a second
 source of uncertainty, beside the bootstrap interval over facts: a verdict
@@ -48,23 +48,25 @@ def main(argv: list[str] | None = None) -> int:
     from course_utils.approaches import TEST_SPLIT
     from course_utils.workbench import Workbench
     from course_utils.data import eval_questions, load_documents
-    from course_utils.training import DEFAULT_TRAIN
     from course_utils.adapters import closed_book_adapter
     from course_utils.hybrid import RAFT_TRAIN, raft_adapter
     from course_utils.machine import describe
     from course_utils.models import load_generator
+    from course_utils.knobs import fine_tune_knobs, raft_knobs
     from course_utils.tuning import tuned_settings
 
     start = time.perf_counter()
     model, tokenizer = load_generator()
+    ft_knobs, raft_choice = fine_tune_knobs(model, tokenizer, False).kwargs, raft_knobs(model, tokenizer, False).kwargs
     settings = tuned_settings(model, tokenizer, progress=False,
-                              adapters={"RAFT": raft_adapter(model, tokenizer, progress=False)})
+                              adapters={"RAFT": raft_adapter(model, tokenizer, progress=False, **raft_choice)})
     test, docs = eval_questions(TEST_SPLIT, n=None), load_documents("v1")
     runs = {"fine-tune": [], "RAFT": []}
     for seed in SEEDS:
-        adapters = {"fine-tune": closed_book_adapter(model, tokenizer, "v1", config=dataclasses.replace(DEFAULT_TRAIN, seed=seed),
-                                                     progress=False),
-                    "RAFT": raft_adapter(model, tokenizer, config=dataclasses.replace(RAFT_TRAIN, seed=seed), progress=False)}
+        adapters = {"fine-tune": closed_book_adapter(model, tokenizer, "v1", ft_knobs["extra_phrasings"],
+                                                     dataclasses.replace(ft_knobs["config"], seed=seed), progress=False),
+                    "RAFT": raft_adapter(model, tokenizer, config=dataclasses.replace(RAFT_TRAIN, seed=seed), progress=False,
+                                         **raft_choice)}
         # RAFT reads the k chosen on dev for the default seed's adapter: the seed spread is measured at one setting
         bench = Workbench(model, tokenizer, adapters, settings)
         for name, run in adapters.items():

@@ -21,7 +21,7 @@ BASE = {
     "recall_small": 1.0, "recall_full": 0.95,
     "training_seconds": 60.0, "index_seconds": 0.5, "training_peak_mb": 1700.0,
     "follow_effect": 0.5, "follow_planted": 0.5, "follow_clean": 0.0,
-    "ft_seen_gain": 0.5, "ft_unseen_gain": 0.03, "ft_aug_gain": 0.32, "extra_phrasings": 3,
+    "ft_seen_gain": 0.5, "ft_unseen_gain": 0.03, "ft_aug_gain": 0.32, "extra_phrasings": 3, "ft_phrasings": 4,
     "best_parent": "RAG", "finetune_rag_minus_best_parent": 0.2, "raft_minus_best_parent": 0.35,
     "made_up_drop_unanswerable": 0.6, "wrong_drop_answerable": 0.4, "made_up_rag": 0.3, "abstain_rag": 0.6,
 }

@@ -111,7 +111,7 @@ def test_measures_from_gathers_test_split_estimates_and_every_claim_is_judged():
     experiments = {"reindex_seconds": 0.5, "retrain_seconds": 60.0, "chunks_full": 50, "docs_full": 16,
                    "index_seconds_full": 0.4, "recall_small": 1.0, "recall_full": 0.9, "recall_drop": 0.1,
                    "follow_effect": 0.4, "follow_planted": 0.4, "follow_clean": 0.0, "ft_aug_gain": 0.3,
-                   "extra_phrasings": 3}
+                   "extra_phrasings": 3, "ft_phrasings": 1}
     m = measures_from(c, experiments)
     assert m["paraphrase_finetune_minus_rag"].value == pytest.approx(0.25)  # 0.75 - 0.5, on the test split
     assert m["paraphrase_finetune_minus_rag"].n == 8
