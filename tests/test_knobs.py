@@ -38,14 +38,11 @@ def test_a_candidate_that_does_not_know_its_training_set_is_never_kept():
 
 
 def test_the_choice_becomes_the_training_arguments():
-    ft = knobs.fine_tune_kwargs({"lr": 1e-2, "r": 16, "extra_phrasings": 3})
+    ft = knobs.fine_tune_kwargs({"r": 16, "extra_phrasings": 3})
     assert ft["extra_phrasings"] == 3
-    assert (ft["config"].lr, ft["config"].r) == (1e-2, 16)
+    assert (ft["config"].lr, ft["config"].r) == (DEFAULT_TRAIN.lr, 16)
     assert ft["config"].until_accuracy == DEFAULT_TRAIN.until_accuracy and ft["config"].dev_epochs == DEFAULT_TRAIN.dev_epochs
     assert knobs.raft_kwargs({"p_oracle": 0.6, "n_distractors": 3}) == {"p_oracle": 0.6, "n_distractors": 3}
-
-
-HIGH_LR = max(knobs.FINE_TUNE_KNOBS["lr"])
 
 
 class FakeRun(dict):
@@ -62,9 +59,9 @@ class FakeBench:
         self.adapters = {}
 
     def evaluate(self, approach, questions, documents=None, progress=True):
-        run = self.adapters[approach]  # half the questions need the highest lr, the other half 3 phrasings
+        run = self.adapters[approach]  # half the questions need r=4 (or 16), the other half 3 phrasings
         half = len(questions) // 2
-        return [{"strict": run["lr"] == HIGH_LR}] * half + [{"strict": run["phrasings"] == 3}] * (len(questions) - half)
+        return [{"strict": run["r"] in (4, 16)}] * half + [{"strict": run["phrasings"] == 3}] * (len(questions) - half)
 
     def remember(self, label, parts, measure):
         key = (label, repr(parts))
@@ -78,20 +75,21 @@ def test_the_fine_tune_search_trains_on_the_proxy_and_is_read_back(monkeypatch):
 
     def fake_adapter(model, tokenizer, version, extra, config, progress, fact_ids):
         trained.append((version, extra, config, tuple(fact_ids)))
-        return FakeRun({"lr": config.lr, "phrasings": extra}, {"train_accuracy": 0.5 if config.r == 16 else 0.95})
+        return FakeRun({"r": config.r, "phrasings": extra}, {"train_accuracy": 0.5 if config.r == 16 else 0.95})
 
     monkeypatch.setattr(knobs, "closed_book_adapter", fake_adapter)
     monkeypatch.setattr(knobs, "Workbench", FakeBench)
     FakeBench.cache = {}
     found = knobs.fine_tune_knobs(model="m", tokenizer="t", progress=False)
-    assert found.choice == {"lr": HIGH_LR, "r": 8, "extra_phrasings": 3}
-    assert found.kwargs["extra_phrasings"] == 3 and found.kwargs["config"].lr == HIGH_LR
-    assert len(trained) == 7 and {t[3] for t in trained} == {tuple(knobs.sweep_subset(knobs.TUNE_FACTS))}
+    assert found.choice == {"r": 4, "extra_phrasings": 3}  # r=16 scores as well, but missed its training target
+    assert found.kwargs["extra_phrasings"] == 3 and found.kwargs["config"].r == 4
+    assert found.kwargs["config"].lr == DEFAULT_TRAIN.lr
+    assert len(trained) == 5 and {t[3] for t in trained} == {tuple(knobs.sweep_subset(knobs.TUNE_FACTS))}
     assert all(t[2].dev_epochs == 0 and t[0] == "v1" for t in trained)  # epochs are chosen in the full run
-    assert len(found.rows) == 9 and list(found.table().columns) == ["strict (dev)", "eligible", "kept"]
+    assert len(found.rows) == 6 and list(found.table().columns) == ["strict (dev)", "eligible", "kept"]
     assert [r["eligible"] for r in found.rows if r["knob"] == "r"] == [True, True, False]  # r=16 missed its target
     knobs.fine_tune_knobs(model="m", tokenizer="t", progress=False)
-    assert len(trained) == 7  # the second call reads the cached choice: nothing trained again
+    assert len(trained) == 5  # the second call reads the cached choice: nothing trained again
 
 
 def test_the_raft_search_scores_on_the_dev_phrasings_of_the_proxy_facts(monkeypatch):
@@ -99,7 +97,7 @@ def test_the_raft_search_scores_on_the_dev_phrasings_of_the_proxy_facts(monkeypa
 
     def fake_raft(model, tokenizer, p_oracle, n_distractors, config, questions, progress):
         seen.append((p_oracle, n_distractors, config, {q.fact_id for q in questions}))
-        return FakeRun({"lr": HIGH_LR if p_oracle == 1.0 else 0, "phrasings": 3}, {})
+        return FakeRun({"r": 4 if p_oracle == 1.0 else 8, "phrasings": 3}, {})
 
     class Bench(FakeBench):
         def evaluate(self, approach, questions, documents=None, progress=True):
