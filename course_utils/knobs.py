@@ -62,7 +62,7 @@ class Knobs:
     def table(self):
         import pandas as pd
         frame = pd.DataFrame(self.rows).drop(columns="setting")
-        frame["value"] = [str(v) for v in frame["value"]]  # 8, not 8.0, beside a learning rate
+        frame["value"] = [str(v) for v in frame["value"]]  # 2, not 2.0, beside a share such as 0.8
         return frame.set_index(["knob", "value"])
 
 
@@ -75,7 +75,8 @@ def raft_kwargs(choice: dict) -> dict:
 
 
 def _proxy_dev(facts) -> list:
-    return [q for q in load_questions("dev") if q.fact_id in set(facts)]
+    facts = set(facts)
+    return [q for q in load_questions("dev") if q.fact_id in facts]
 
 
 def _strict(rows) -> float:
@@ -108,7 +109,7 @@ def raft_knobs(model=None, tokenizer=None, progress: bool = True) -> Knobs:
     if model is None or tokenizer is None:
         model, tokenizer = load_generator()
     facts, proxy, bench = sweep_subset(TUNE_FACTS), replace(RAFT_TRAIN, batch_size=1), Workbench(model, tokenizer)
-    train = [q for q in load_questions("train") if q.fact_id in set(facts)]
+    train = [q for q in load_questions("train") if q.fact_id in facts]
 
     def score(knobs):
         bench.adapters["RAFT"] = raft_adapter(model, tokenizer, **raft_kwargs(knobs), config=proxy, questions=train,
@@ -120,7 +121,7 @@ def raft_knobs(model=None, tokenizer=None, progress: bool = True) -> Knobs:
 def _search(bench, approach, knobs, score, to_kwargs, parts) -> Knobs:
     """``coordinate_search`` run once, then read back from the results cache (the choice and every row)."""
     found = bench.remember(f"knobs-{approach}", {"knobs": knobs, "adapter_format": ADAPTER_FORMAT, **parts},
-                                                 lambda: dict(zip(("choice", "rows"), coordinate_search(knobs, score))))
+                           lambda: dict(zip(("choice", "rows"), coordinate_search(knobs, score))))
     return Knobs(approach, found["choice"], found["rows"], to_kwargs(found["choice"]))
 
 
