@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from .sources import INSTRUCTIONS
+
+DEFAULT_PROMPT = "few words"  # the instruction RAFT is trained with, and the starting point of the prompt choice
+
 TEST_SPLIT = "paraphrase"  # held-out phrasings, never trained or tuned on: what verdicts rest on
 
 
@@ -20,6 +24,7 @@ class Approach:
     name: str
     adapter: str | None  # key of the adapter it runs with (see prepare_adapters); None = the base model
     retrieval: bool  # are retrieved sources put into the prompt?
+    trained_prompt: bool = False  # was it trained on the prompt itself? Then it keeps that prompt, never a tuned one
 
 
 APPROACHES = (
@@ -27,7 +32,7 @@ APPROACHES = (
     Approach("RAG", None, True),
     Approach("fine-tune", "fine-tune", False),
     Approach("fine-tune + RAG", "fine-tune", True),
-    Approach("RAFT", "RAFT", True),
+    Approach("RAFT", "RAFT", True, trained_prompt=True),
 )
 
 
@@ -46,13 +51,14 @@ def get_approach(name) -> Approach:
 class EvalSettings:
     """What decides the answers (all of it goes into the cache fingerprint) and how fast they come.
 
-    The defaults are the untuned starting point; ``course_utils.tuning`` picks
-    each retrieving approach's k on the dev split (notebooks 03 and 05), and the comparison runs with those.
+    The defaults are the untuned starting point; ``course_utils.tuning`` picks each retrieving approach's k, and
+    RAG's prompt, on the dev split (notebooks 03 and 05), and the comparison runs with those.
     """
     n: int | None = None  # questions per split: None = the whole split, as every headline figure needs
     retriever: str = "hybrid"
     top_k: int = 3  # chunks in the prompt: RAG's, and any retrieving approach's without its own below
     own_top_k: tuple[tuple[str, int], ...] = ()  # (approach, k) chosen for that approach on the dev split
+    prompt: str = DEFAULT_PROMPT  # which of sources.INSTRUCTIONS a retrieving approach reads (chosen on dev for RAG)
     # Generous caps, so that a cut answer is rare, and the share cut off is reported ("cut off" in the table):
     # answers stop at their first line break, so a high cap costs nothing when the model answers briefly.
     closed_max_new_tokens: int = 32
@@ -61,11 +67,17 @@ class EvalSettings:
 
     def generation(self) -> dict:
         """The settings that change every approach's answers; k goes in per approach (``k_for``)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("latency_queries", "top_k", "own_top_k")}
+        return {k: v for k, v in asdict(self).items() if k not in ("latency_queries", "top_k", "own_top_k", "prompt")}
 
     def k_for(self, approach: str) -> int:
         """Chunks in the prompt of ``approach``: its own k if one was chosen for it, else ``top_k``."""
         return dict(self.own_top_k).get(approach, self.top_k)
+
+    def instruction_for(self, approach) -> str:
+        """The answer request in ``approach``'s prompt: the chosen one, unless it was trained on its own (RAFT)."""
+        if self.prompt not in INSTRUCTIONS:
+            raise ValueError(f"Unknown prompt {self.prompt!r}. Fix: use one of {list(INSTRUCTIONS)}.")
+        return INSTRUCTIONS[DEFAULT_PROMPT if get_approach(approach).trained_prompt else self.prompt]
 
     def with_k(self, approach: str, k: int) -> "EvalSettings":
         """These settings with ``approach`` reading ``k`` chunks (RAG's k is ``top_k`` itself)."""

@@ -133,7 +133,7 @@ class Comparison:
                  "update = changed facts; unanswerable = share that made a value up; p50 = median seconds per query.",
                  "chunks in the prompt, each chosen on the dev split: " + ", ".join(
                      f"{a} k = {self.settings.k_for(a)}" for a in self.approaches if get_approach(a).retrieval)
-                 + ".", ""]
+                 + f"; answer request \"{self.settings.prompt}\", chosen on dev too (RAFT keeps the one it learned).", ""]
         width = max(len(a) for a in self.approaches)
         for a in self.approaches:
             test, update = self.estimate(a, TEST_SPLIT), self.estimate(a, "update")
@@ -148,7 +148,7 @@ def run_comparison(model=None, tokenizer=None, adapters: dict | None = None, app
                    ) -> Comparison:
     """Put every approach over every evaluation split, whole; cached answers are reused (taught in 06 §2).
 
-    ``settings``: pass ``tuning.tuned_settings(model, tokenizer)`` for RAG at the k the dev split chose.
+    ``settings``: pass ``tuning.tuned_settings(model, tokenizer)`` for RAG at the k and prompt the dev split chose.
 
     ``adapters``: ``prepare_adapters(...)``'s result; by default the adapters the
     approaches need are loaded from the cache or trained now.

@@ -75,10 +75,11 @@ def answer_without_sources(model, tokenizer, questions, settings: EvalSettings, 
 
 
 def answer_with_sources(model, tokenizer, retriever, questions, settings: EvalSettings, progress: bool = True,
-                        top_k: int | None = None):
-    """RagAnswer objects from the course's RAG pipeline run on ``model`` (base or adapted), batched."""
-    pipeline = RagPipeline(model, tokenizer, retriever, top_k=top_k or settings.top_k,
-                           max_new_tokens=settings.rag_max_new_tokens)
+                        approach: str = "RAG"):
+    """RagAnswer objects from the course's RAG pipeline run on ``model`` (base or adapted), batched, with the k and
+    the prompt ``settings`` give ``approach``."""
+    pipeline = RagPipeline(model, tokenizer, retriever, top_k=settings.k_for(approach),
+                           max_new_tokens=settings.rag_max_new_tokens, instruction=settings.instruction_for(approach))
     results = pipeline.ask_many([q.question for q in questions], progress=progress)
     for r in results:
         r.timings["prompt_tokens"] = count_tokens(tokenizer, r.prompt)
@@ -135,6 +136,7 @@ class Workbench:
                            questions=[(q.qid, q.question, q.answers, q.stale_answers) for q in questions],
                            documents=documents_fingerprint(documents) if approach.retrieval else None,
                            top_k=self.settings.k_for(approach.name) if approach.retrieval else None,
+                           instruction=self.settings.instruction_for(approach) if approach.retrieval else None,
                            settings=self.settings.generation(), prompts=prompt_settings(), format=RESULTS_FORMAT)
 
     def _path(self, label: str, stamp: str) -> Path:
@@ -158,7 +160,7 @@ class Workbench:
         with adapter_on(self.model, approach_adapter(approach, self.adapters)) as model:
             if approach.retrieval:
                 return answer_with_sources(model, self.tokenizer, self.index(documents), questions, self.settings,
-                                           progress, self.settings.k_for(approach.name))
+                                           progress, approach.name)
             return answer_without_sources(model, self.tokenizer, questions, self.settings, progress)
 
     def evaluate(self, approach, questions, documents=None, progress: bool = True):
@@ -208,7 +210,8 @@ class Workbench:
             if approach.retrieval:
                 pipeline = RagPipeline(model, self.tokenizer, self.index(documents),
                                        top_k=self.settings.k_for(approach.name),
-                                       max_new_tokens=self.settings.rag_max_new_tokens)
+                                       max_new_tokens=self.settings.rag_max_new_tokens,
+                                       instruction=self.settings.instruction_for(approach))
                 pipeline.ask(questions[0].question)  # warm-up: the first call pays one-off costs
                 return [pipeline.ask(q.question).timings for q in questions]
             timed_answer(model, self.tokenizer, build_prompt(self.tokenizer, questions[0].question), 2)  # warm-up

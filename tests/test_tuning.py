@@ -67,3 +67,72 @@ def test_the_course_retriever_is_the_one_dev_chooses(embedder):
                                                                 with_title=title, embedder=embedder), dev)["mrr"]
            for title in (True, False) for size in (24, 32, 48, 64, 128) for kind in RETRIEVER_KINDS}
     assert max(mrr, key=mrr.get) == (DEFAULT_SETTINGS.retriever, DEFAULT_CHUNK_SIZE, True)
+
+
+def test_the_prompt_knob_reaches_rag_and_its_cache_key_but_not_the_prompt_raft_was_trained_on():
+    from dataclasses import replace
+
+    import pytest
+
+    from course_utils.approaches import DEFAULT_SETTINGS, get_approach
+    from course_utils.sources import INSTRUCTION, INSTRUCTIONS
+    from course_utils.workbench import Workbench
+
+    tuned = replace(DEFAULT_SETTINGS, prompt="name or number")
+    assert tuned.instruction_for("RAG") == tuned.instruction_for("fine-tune + RAG") == INSTRUCTIONS["name or number"]
+    assert tuned.instruction_for("RAFT") == INSTRUCTION  # what its training examples held (hybrid.raft_examples)
+
+    def key(settings, approach):
+        bench = Workbench.__new__(Workbench)
+        bench.settings, bench.adapters, bench.base = settings, {"RAFT": "raft-x", "fine-tune": "ft-x"}, "base"
+        return bench.fingerprint(get_approach(approach), load_questions("dev")[:2], documents=[])
+
+    assert key(tuned, "RAG") != key(DEFAULT_SETTINGS, "RAG")  # another prompt, other answers
+    assert key(tuned, "RAFT") == key(DEFAULT_SETTINGS, "RAFT")
+    assert key(tuned, "closed-book") == key(DEFAULT_SETTINGS, "closed-book")
+    with pytest.raises(ValueError, match="Unknown prompt"):
+        replace(DEFAULT_SETTINGS, prompt="polite").instruction_for("RAG")
+
+
+def test_choose_prompt_takes_the_best_dev_score_and_the_earlier_prompt_on_a_tie():
+    from course_utils.tuning import choose_prompt
+
+    sweep = pd.DataFrame({"strict (dev)": [0.5, 0.7, 0.6]}, index=pd.Index(["a", "b", "c"], name="prompt"))
+    assert choose_prompt(sweep) == "b"
+    tied = pd.DataFrame({"strict (dev)": [0.6, 0.4, 0.6]}, index=pd.Index(["a", "b", "c"], name="prompt"))
+    assert choose_prompt(tied) == "a"
+
+
+def test_tuned_settings_chooses_the_prompt_at_the_chosen_k(monkeypatch):
+    """The wiring: k first, then the prompt swept at that k, and both kept in the settings the comparison reads."""
+    from course_utils import tuning
+
+    swept = {}
+
+    def fake_k(model, tokenizer, settings, progress, **_):
+        return pd.DataFrame({"strict (dev)": [0.3, 0.6, 0.5]}, index=pd.Index([1, 2, 3], name="k"))
+
+    def fake_prompt(model, tokenizer, settings, progress):
+        swept["k"] = settings.k_for("RAG")
+        return pd.DataFrame({"strict (dev)": [0.6, 0.6, 0.8]},
+                            index=pd.Index(["few words", "name or number", "one sentence"], name="prompt"))
+
+    monkeypatch.setattr(tuning, "sweep_top_k", fake_k)
+    monkeypatch.setattr(tuning, "sweep_prompt", fake_prompt)
+    tuned = tuning.tuned_settings(None, None, progress=False)
+    assert swept["k"] == 2 and tuned.k_for("RAG") == 2 and tuned.prompt == "one sentence"
+
+
+def test_rag_reads_the_prompt_its_settings_name(generator, tmp_path):
+    from dataclasses import replace
+
+    from course_utils.approaches import EvalSettings
+    from course_utils.data import eval_questions, load_documents
+    from course_utils.sources import INSTRUCTIONS
+    from course_utils.workbench import Workbench
+
+    model, tokenizer = generator
+    settings = replace(EvalSettings(rag_max_new_tokens=2), prompt="name or number")
+    [answer] = Workbench(model, tokenizer, {}, settings, cache_dir=tmp_path).answer(
+        "RAG", eval_questions("train")[:1], load_documents("v1"), progress=False)
+    assert INSTRUCTIONS["name or number"] in answer.prompt and INSTRUCTIONS["few words"] not in answer.prompt
