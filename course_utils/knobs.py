@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 
 from .adapters import closed_book_adapter, sweep_adapter, sweep_subset
 from .data import load_documents, load_questions
-from .hybrid import RAFT_TRAIN, raft_adapter
+from .hybrid import RAFT_ONE_EPOCH, raft_adapter
 from .models import load_generator
 from .training import ADAPTER_FORMAT, DEFAULT_TRAIN
 from .workbench import Workbench
@@ -104,11 +104,13 @@ def fine_tune_knobs(model=None, tokenizer=None, progress: bool = True) -> Knobs:
 def raft_knobs(model=None, tokenizer=None, progress: bool = True) -> Knobs:
     """RAFT's share of examples with the oracle and its number of distractors, chosen on the proxy (cached).
 
-    A RAFT run is one epoch; on the proxy's few examples each step takes one example (batch 1), so that a
-    candidate gets about as many updates as the full run (14), at a fraction of its cost."""
+    Each candidate gets one pass over its examples (``RAFT_ONE_EPOCH``), one example per step (batch 1): about as
+    many updates as one pass of the full run (14), at a fraction of its cost. Training every candidate until it
+    knows its examples, as the full run then does, would cost several passes each; so RAFT's knobs are compared at
+    equal training, not each at its best."""
     if model is None or tokenizer is None:
         model, tokenizer = load_generator()
-    facts, proxy, bench = sweep_subset(TUNE_FACTS), replace(RAFT_TRAIN, batch_size=1), Workbench(model, tokenizer)
+    facts, proxy, bench = sweep_subset(TUNE_FACTS), replace(RAFT_ONE_EPOCH, batch_size=1), Workbench(model, tokenizer)
     train = [q for q in load_questions("train") if q.fact_id in facts]
 
     def score(knobs):

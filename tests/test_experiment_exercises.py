@@ -279,13 +279,13 @@ def test_experiment_epochs_accepts_the_solution_and_rejects_wrong_answers(tokeni
 def test_experiment_idk_accepts_the_solution_and_rejects_wrong_answers(tokenizer, cache, capsys):
     from course_utils.exercises.hybrid import check_experiment_idk as check
     from course_utils.adapters import get_or_train_adapter
-    from course_utils.hybrid import RAFT_TRAIN, raft_pairs
+    from course_utils.hybrid import RAFT_ONE_EPOCH, raft_pairs
     from course_utils.rag import build_rag
 
     model, docs = tiny_llama(), {"v1": load_documents("v1")}
     rag = build_rag(model, tokenizer, docs["v1"], retriever="bm25", top_k=3)  # BM25: no embedder to load
     raft_run = get_or_train_adapter("raft", raft_pairs(tokenizer, load_questions("train")[:4], docs["v1"]),
-                                    RAFT_TRAIN, model, tokenizer, progress=False)
+                                    RAFT_ONE_EPOCH, model, tokenizer, progress=False)
     ns = run_solution("05_experiment_idk", {"model": model, "tokenizer": tokenizer, "docs": docs, "rag": rag,
                                             "raft_run": raft_run})
     scores, run, pairs = ns["idk_scores"], ns["idk_run"], ns["idk_pairs"]

@@ -210,3 +210,20 @@ def test_robustness_sweep_grades_strictly_and_keeps_every_question(generator, do
     assert (sweep["RAG"] == 0).all()  # a hedge across values scores nothing
     assert sweep.attrs["right"]["RAG"] == {0: [0.0] * 3, 1: [0.0] * 3}
     assert sweep.attrs["facts"] == [q.fact_id for q in questions]
+
+
+def test_raft_trains_until_it_knows_its_examples_like_the_fine_tune(monkeypatch):
+    """The RAFT adapter is held to the fine-tune's rule; its knob candidates get one pass each (equal training)."""
+    import contextlib
+
+    from course_utils import hybrid
+    from course_utils.training import DEFAULT_TRAIN
+
+    seen = {}
+    monkeypatch.setattr(hybrid, "raft_pairs", lambda *args: [("prompt", "answer")])
+    monkeypatch.setattr(hybrid, "recomputed_activations", lambda model: contextlib.nullcontext())
+    monkeypatch.setattr(hybrid, "get_or_train_adapter", lambda name, pairs, config, *a, **k: seen.update(config=config))
+    hybrid.raft_adapter("model", "tokenizer", questions=[], documents=[], progress=False)
+    assert seen["config"].until_accuracy == DEFAULT_TRAIN.until_accuracy
+    assert seen["config"].epochs > 1  # room to get there
+    assert hybrid.RAFT_ONE_EPOCH.until_accuracy is None and hybrid.RAFT_ONE_EPOCH.epochs == 1
