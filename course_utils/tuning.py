@@ -84,7 +84,7 @@ def tuned_settings(model, tokenizer, settings: EvalSettings = DEFAULT_SETTINGS, 
     tuned = replace(tuned, prompt=choose_prompt(sweep_prompt(model, tokenizer, tuned, progress=progress)))
     for approach in APPROACHES:
         if approach.retrieval and approach.adapter in adapters:
-            sweep = sweep_top_k(model, tokenizer, settings=settings, progress=progress, approach=approach.name,
-                                adapters=adapters)
+            sweep = sweep_top_k(model, tokenizer, settings=tuned, progress=progress, approach=approach.name,
+                                adapters=adapters)  # with the prompt it will be evaluated with
             tuned = tuned.with_k(approach.name, choose_top_k(sweep))
     return tuned

@@ -106,10 +106,12 @@ def test_choose_prompt_takes_the_best_dev_score_and_the_earlier_prompt_on_a_tie(
 def test_tuned_settings_chooses_the_prompt_at_the_chosen_k(monkeypatch):
     """The wiring: k first, then the prompt swept at that k, and both kept in the settings the comparison reads."""
     from course_utils import tuning
+    from course_utils.sources import INSTRUCTIONS
 
     swept = {}
 
-    def fake_k(model, tokenizer, settings, progress, **_):
+    def fake_k(model, tokenizer, settings, progress, approach="RAG", **_):
+        swept[approach] = settings.instruction_for(approach)
         return pd.DataFrame({"strict (dev)": [0.3, 0.6, 0.5]}, index=pd.Index([1, 2, 3], name="k"))
 
     def fake_prompt(model, tokenizer, settings, progress):
@@ -119,8 +121,10 @@ def test_tuned_settings_chooses_the_prompt_at_the_chosen_k(monkeypatch):
 
     monkeypatch.setattr(tuning, "sweep_top_k", fake_k)
     monkeypatch.setattr(tuning, "sweep_prompt", fake_prompt)
-    tuned = tuning.tuned_settings(None, None, progress=False)
+    tuned = tuning.tuned_settings(None, None, progress=False, adapters={"fine-tune": "ft"})
     assert swept["k"] == 2 and tuned.k_for("RAG") == 2 and tuned.prompt == "one sentence"
+    # the hybrid's k is chosen with the prompt it will be evaluated with, not the starting one
+    assert swept["fine-tune + RAG"] == INSTRUCTIONS["one sentence"] and tuned.k_for("fine-tune + RAG") == 2
 
 
 def test_rag_reads_the_prompt_its_settings_name(generator, tmp_path):
