@@ -28,6 +28,7 @@ from .evaluation import RIGHT, grade, value_domain
 from .lora import (ALL_LINEAR, DEFAULT_TARGETS, AdapterError, adapter_folder, add_lora, check_adapter_folder, check_rank,
                    lora_config)
 from .plots import LossPlot
+from .sources import parse_citations, strip_citations
 
 ADAPTER_FORMAT = 2  # part of every adapter's fingerprint: bump it when training changes meaning
 IGNORE = -100  # the label PyTorch's cross-entropy skips: prompt tokens and padding
@@ -287,8 +288,15 @@ def warm_start(peft_model, folder) -> None:
 
 
 def pair_accuracy(model, tokenizer, pairs) -> float:
-    """Strict accuracy of ``model`` on its own training pairs (``evaluation.grade``, every known value counted)."""
+    """Strict accuracy of ``model`` on its own training pairs (``knows_target``, every known value counted)."""
     answers = generation.generate_batch(model.eval(), tokenizer, [p for p, _ in pairs], 24, progress=False,
                              one_line=True)
     every_value = value_domain(None)
-    return sum(grade(a, [gold], every_value) == RIGHT for a, (_, gold) in zip(answers, pairs)) / len(pairs)
+    return sum(knows_target(a, target, every_value) for a, (_, target) in zip(answers, pairs)) / len(pairs)
+
+
+def knows_target(answer: str, target: str, domain=()) -> bool:
+    """Did ``answer`` give the training target? The target's value, strictly graded, and the same citations: a
+    RAFT target such as 'Porto [2]' is known only as 'Porto [2]', not as 'Porto' or 'Porto [1]'."""
+    return (grade(answer, [strip_citations(target)], domain) == RIGHT
+            and set(parse_citations(answer)) == set(parse_citations(target)))

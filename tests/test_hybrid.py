@@ -227,3 +227,17 @@ def test_raft_trains_until_it_knows_its_examples_like_the_fine_tune(monkeypatch)
     assert seen["config"].until_accuracy == DEFAULT_TRAIN.until_accuracy
     assert seen["config"].epochs > 1  # room to get there
     assert hybrid.RAFT_ONE_EPOCH.until_accuracy is None and hybrid.RAFT_ONE_EPOCH.epochs == 1
+
+
+def test_a_raft_target_is_known_only_with_its_value_and_its_citation(tokenizer, docs, train):
+    """The stopping rule grades RAFT's own targets: 'Porto [2]' must come back as the value and the citation."""
+    from course_utils.hybrid import raft_pairs
+    from course_utils.training import knows_target
+
+    targets = [target for _, target in raft_pairs(tokenizer, train[:4], docs, 1.0, 1)]  # every example cites
+    value = train[0].answers[0]
+    assert all(knows_target(target, target) for target in targets)  # the target itself is known, however cited
+    assert knows_target(f"{value} [2].", f"{value} [2]")
+    assert not knows_target(value, f"{value} [2]")  # the value without the citation
+    assert not knows_target(f"{value} [1]", f"{value} [2]")  # the wrong source
+    assert knows_target(value, value) and not knows_target(f"{value} [1]", value)  # a closed-book target
