@@ -61,8 +61,8 @@ class Knobs:
 
     def table(self):
         import pandas as pd
-        frame = pd.DataFrame(self.rows).drop(columns="setting")
-        frame["value"] = [str(v) for v in frame["value"]]  # 2, not 2.0, beside a share such as 0.8
+        # As text before pandas sees the column: 2, not 2.0, beside a share such as 0.8
+        frame = pd.DataFrame([{**row, "value": str(row["value"])} for row in self.rows]).drop(columns="setting")
         return frame.set_index(["knob", "value"])
 
 

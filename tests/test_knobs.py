@@ -111,6 +111,7 @@ def test_the_raft_search_scores_on_the_dev_phrasings_of_the_proxy_facts(monkeypa
     found = knobs.raft_knobs(model="m", tokenizer="t", progress=False)
     assert found.choice == {"p_oracle": 1.0, "n_distractors": 2}
     assert len(seen) == 5 and all(c.batch_size == 1 and c.epochs == RAFT_ONE_EPOCH.epochs for _, _, c, _ in seen)
+    assert list(found.table().loc["n_distractors"].index) == ["2", "1", "3"]  # counts stay counts beside shares
     train_facts = {q.fact_id for q in load_questions("train")} & set(knobs.sweep_subset(knobs.TUNE_FACTS))
     assert all(facts == train_facts for *_, facts in seen)
 
