@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .evaluation import RIGHT, grade
 from .generation import SYSTEM_PROMPT, chat_prompt
 from .retrieval import Hit
 
@@ -93,6 +94,13 @@ def strip_citations(text: str) -> str:
     text = _DANGLING.sub("", _CITATION.sub("", text))
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)  # "Porto ." -> "Porto."
     return " ".join(text.split())
+
+
+def knows_target(answer: str, target: str, domain=()) -> bool:
+    """Did ``answer`` give the training target? The target's value, strictly graded, and the same citations: a
+    RAFT target such as 'Porto [2]' is known only as 'Porto [2]', not as 'Porto' or 'Porto [1]'."""
+    return (grade(answer, [strip_citations(target)], domain) == RIGHT
+            and set(parse_citations(answer)) == set(parse_citations(target)))
 
 
 def first_line(raw: str) -> str:

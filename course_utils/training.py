@@ -24,11 +24,11 @@ from . import generation
 from .artifacts import fingerprint
 from .checkpoints import Progress, load_checkpoint, restore_weights, save_checkpoint, trainable_weights
 from .config import SEED, check_positive_int, set_seed, whole_number
-from .evaluation import RIGHT, grade, value_domain
+from .evaluation import value_domain
 from .lora import (ALL_LINEAR, DEFAULT_TARGETS, AdapterError, adapter_folder, add_lora, check_adapter_folder, check_rank,
                    lora_config)
 from .plots import LossPlot
-from .sources import parse_citations, strip_citations
+from .sources import knows_target
 
 ADAPTER_FORMAT = 2  # part of every adapter's fingerprint: bump it when training changes meaning
 IGNORE = -100  # the label PyTorch's cross-entropy skips: prompt tokens and padding
@@ -294,9 +294,3 @@ def pair_accuracy(model, tokenizer, pairs) -> float:
     every_value = value_domain(None)
     return sum(knows_target(a, target, every_value) for a, (_, target) in zip(answers, pairs)) / len(pairs)
 
-
-def knows_target(answer: str, target: str, domain=()) -> bool:
-    """Did ``answer`` give the training target? The target's value, strictly graded, and the same citations: a
-    RAFT target such as 'Porto [2]' is known only as 'Porto [2]', not as 'Porto' or 'Porto [1]'."""
-    return (grade(answer, [strip_citations(target)], domain) == RIGHT
-            and set(parse_citations(answer)) == set(parse_citations(target)))

@@ -232,7 +232,7 @@ def test_raft_trains_until_it_knows_its_examples_like_the_fine_tune(monkeypatch)
 def test_a_raft_target_is_known_only_with_its_value_and_its_citation(tokenizer, docs, train):
     """The stopping rule grades RAFT's own targets: 'Porto [2]' must come back as the value and the citation."""
     from course_utils.hybrid import raft_pairs
-    from course_utils.training import knows_target
+    from course_utils.sources import knows_target
 
     targets = [target for _, target in raft_pairs(tokenizer, train[:4], docs, 1.0, 1)]  # every example cites
     value = train[0].answers[0]
