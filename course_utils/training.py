@@ -293,4 +293,3 @@ def pair_accuracy(model, tokenizer, pairs) -> float:
                              one_line=True)
     every_value = value_domain(None)
     return sum(knows_target(a, target, every_value) for a, (_, target) in zip(answers, pairs)) / len(pairs)
-

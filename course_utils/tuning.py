@@ -21,9 +21,14 @@ from .workbench import Workbench
 TOP_K_CHOICES = (1, 2, 3)  # chunks in the prompt; more only lengthens the prompt of a 2,048-token model
 
 
-def _dev_row(bench: Workbench, approach: str, progress: bool) -> dict:
-    """``approach``'s scores on the dev questions with ``bench``'s settings (cached answers are reused)."""
-    scored = bench.evaluate(approach, dev_questions(), load_documents("v1"), progress)
+def _dev() -> tuple:
+    """The dev questions and the documents they are asked over: loaded once per sweep."""
+    return dev_questions(), load_documents("v1")
+
+
+def _dev_row(bench: Workbench, approach: str, progress: bool, dev: tuple) -> dict:
+    """``approach``'s scores on ``dev`` (questions, documents) with ``bench``'s settings (cached answers are reused)."""
+    scored = bench.evaluate(approach, *dev, progress)
     answerable = [r for r in scored if r["strict"] is not None]
     unanswerable = [r for r in scored if r["strict"] is None]
     return {"strict (dev)": sum(r["strict"] for r in answerable) / len(answerable),
@@ -44,8 +49,9 @@ def sweep_top_k(model, tokenizer, ks=TOP_K_CHOICES, settings: EvalSettings = DEF
     if not get_approach(approach).retrieval:
         raise ValueError(f"{approach!r} reads no retrieved chunks, so it has no k to choose. "
                          "Fix: sweep RAG, 'fine-tune + RAG' or RAFT.")
-    rows = [{"k": k, **_dev_row(Workbench(model, tokenizer, adapters, settings.with_k(approach, k)), approach, progress)}
-            for k in ks]
+    dev = _dev()
+    rows = [{"k": k, **_dev_row(Workbench(model, tokenizer, adapters, settings.with_k(approach, k)), approach, progress,
+                                dev)} for k in ks]
     return pd.DataFrame(rows).set_index("k")
 
 
@@ -55,8 +61,9 @@ def sweep_prompt(model, tokenizer, settings: EvalSettings = DEFAULT_SETTINGS, pr
     a DataFrame, one row per prompt. The first prompt comes first, so a tie keeps it (``choose_prompt``)."""
     import pandas as pd
 
-    rows = [{"prompt": p, **_dev_row(Workbench(model, tokenizer, None, replace(settings, prompt=p)), "RAG", progress)}
-            for p in prompts]
+    dev = _dev()
+    rows = [{"prompt": p, **_dev_row(Workbench(model, tokenizer, None, replace(settings, prompt=p)), "RAG", progress,
+                                     dev)} for p in prompts]
     return pd.DataFrame(rows).set_index("prompt")
 
 

@@ -74,12 +74,17 @@ def answer_without_sources(model, tokenizer, questions, settings: EvalSettings, 
     return results
 
 
+def settings_pipeline(model, tokenizer, retriever, settings: EvalSettings, approach: str = "RAG") -> RagPipeline:
+    """The course's RAG pipeline on ``model`` (base or adapted), with the k and the prompt ``settings`` give
+    ``approach``."""
+    return RagPipeline(model, tokenizer, retriever, top_k=settings.k_for(approach),
+                       max_new_tokens=settings.rag_max_new_tokens, instruction=settings.instruction_for(approach))
+
+
 def answer_with_sources(model, tokenizer, retriever, questions, settings: EvalSettings, progress: bool = True,
                         approach: str = "RAG"):
-    """RagAnswer objects from the course's RAG pipeline run on ``model`` (base or adapted), batched, with the k and
-    the prompt ``settings`` give ``approach``."""
-    pipeline = RagPipeline(model, tokenizer, retriever, top_k=settings.k_for(approach),
-                           max_new_tokens=settings.rag_max_new_tokens, instruction=settings.instruction_for(approach))
+    """RagAnswer objects from ``settings_pipeline``, batched."""
+    pipeline = settings_pipeline(model, tokenizer, retriever, settings, approach)
     results = pipeline.ask_many([q.question for q in questions], progress=progress)
     for r in results:
         r.timings["prompt_tokens"] = count_tokens(tokenizer, r.prompt)
@@ -208,10 +213,7 @@ class Workbench:
         timings = []
         with adapter_on(self.model, approach_adapter(approach, self.adapters)) as model:
             if approach.retrieval:
-                pipeline = RagPipeline(model, self.tokenizer, self.index(documents),
-                                       top_k=self.settings.k_for(approach.name),
-                                       max_new_tokens=self.settings.rag_max_new_tokens,
-                                       instruction=self.settings.instruction_for(approach))
+                pipeline = settings_pipeline(model, self.tokenizer, self.index(documents), self.settings, approach.name)
                 pipeline.ask(questions[0].question)  # warm-up: the first call pays one-off costs
                 return [pipeline.ask(q.question).timings for q in questions]
             timed_answer(model, self.tokenizer, build_prompt(self.tokenizer, questions[0].question), 2)  # warm-up

@@ -4,8 +4,8 @@
 
 One training run is one draw: LoRA's starting matrices and the batch order
 come from the seed. This trains the course's fine-tune (``DEFAULT_TRAIN`` with the knobs chosen on dev,
-until it knows its training set) and its RAFT adapter (``RAFT_TRAIN``, its knobs chosen on dev, until it knows its examples) with
-three seeds each, in a fresh temporary cache, and scores every one on the
+until it knows its training set) and its RAFT adapter (``RAFT_TRAIN``, its knobs chosen on dev, until it
+knows its examples) with three seeds each, in a fresh temporary cache, and scores every one on the
 whole test split with strict grading. The spread between seeds is a second
 source of uncertainty, beside the bootstrap interval over facts: a verdict
 that flips between seeds was never strong evidence. About 25 minutes on 2 cores.
