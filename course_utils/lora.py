@@ -40,8 +40,9 @@ class LoRALinear(nn.Module):
     def __init__(self, base: nn.Linear, r: int = 8, alpha: float = 16):
         super().__init__()
         self.base = base.requires_grad_(False)
-        self.A = nn.Parameter(torch.randn(check_rank(r), base.in_features) / r ** 0.5)
-        self.B = nn.Parameter(torch.zeros(base.out_features, r))  # zero: the update starts as nothing
+        dtype = base.weight.dtype  # A and B match W (bfloat16 where the course runs in it), so x @ A.T works
+        self.A = nn.Parameter(torch.randn(check_rank(r), base.in_features, dtype=dtype) / r ** 0.5)
+        self.B = nn.Parameter(torch.zeros(base.out_features, r, dtype=dtype))  # zero: the update starts as nothing
         self.scale = alpha / r
 
     def forward(self, x):

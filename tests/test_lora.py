@@ -39,6 +39,17 @@ def test_lora_linear_starts_as_the_identity_update_and_trains_only_a_and_b():
     assert not torch.allclose(layer(x), base(x))  # the check above could fail: a non-zero update shows
 
 
+def test_lora_linear_follows_a_bfloat16_base_layer():
+    # Where the course runs in bfloat16 (a CPU with native bf16), A and B must match W: a float32 update would turn
+    # the layer's output into float32, and the next bfloat16 layer would refuse it.
+    base = nn.Linear(12, 5).to(torch.bfloat16)
+    layer = LoRALinear(base, r=3)
+    x = torch.randn(4, 12, dtype=torch.bfloat16)
+    assert layer.A.dtype == layer.B.dtype == torch.bfloat16
+    assert layer(x).dtype == torch.bfloat16 and torch.equal(layer(x), base(x))
+    nn.Linear(5, 2).to(torch.bfloat16)(layer(x))  # the next layer accepts the output
+
+
 def test_lora_parameter_count_is_r_times_in_plus_out():
     layer = LoRALinear(nn.Linear(12, 5), r=3)
     trained = sum(p.numel() for p in layer.parameters() if p.requires_grad)
