@@ -4,6 +4,7 @@ Training runs on a tiny random Llama with the course's tokenizer (loaded
 without the model), 1–2 epochs over a few pairs: seconds, not minutes.
 """
 import itertools
+from dataclasses import replace
 
 import pytest
 import torch
@@ -90,6 +91,18 @@ def test_training_changes_only_lora_and_leaves_the_base_as_it_was(tokenizer):
     result.model.unload()
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_training_and_answering_work_on_a_bfloat16_model(tokenizer):
+    # On a CPU with native bf16 the course loads the generator in bfloat16 (machine.choose_precision); the unit tests
+    # otherwise run in float32, so this is what proves that path: the LoRA weights train, answers come back.
+    model = tiny_llama().to(torch.bfloat16)
+    result = train_adapter(model, tokenizer, few_pairs(tokenizer), replace(TINY, epochs=2), progress=False)
+    assert all(torch.isfinite(torch.tensor(loss)) for loss in result.history)
+    assert result.history[-1] < result.history[0]  # it learns: the loss falls
+    answers = training.pair_accuracy(result.model, tokenizer, few_pairs(tokenizer))
+    assert 0 <= answers <= 1
+    result.model.unload()
 
 
 def test_training_can_continue_from_a_saved_adapter(tokenizer, cache):
