@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from .config import FACTS_ENV, REPO_ROOT, get_config
-from .machine import choose_precision
+from .machine import choose_precision, working_gflops
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUDGET = NOTEBOOKS / "budget.json"
@@ -77,8 +77,9 @@ def reference_run(name: str) -> dict | None:
 
 
 def _this_machine_gflops() -> float | None:
-    """This machine's float32 matmul rate, as measured once with the precision choice (notebook 00)."""
-    return choose_precision()["fp32_gflops"]  # None when COURSE_PRECISION forces a choice without measuring
+    """This machine's matmul rate in the precision it runs the course in, measured once with that choice (00 §2)."""
+    choice = choose_precision()
+    return working_gflops(choice, choice["dtype"])  # None when COURSE_PRECISION forces a choice without measuring
 
 
 def start(name: str) -> None:

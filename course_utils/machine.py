@@ -7,9 +7,10 @@ Two decisions in the course depend on the hardware, and both are made here:
   AMX), but on other CPUs torch emulates it and it is many times *slower*
   than float32. So we measure both and pick bfloat16 only when it clearly wins;
 * **time budgets that travel**. A time measured on one machine says little
-  about another, but "work" (seconds x the float32 matmul rate, in GFLOP) is
-  roughly the same everywhere, because the course's time is spent in matmuls.
-  Dividing recorded work by this machine's rate predicts its time.
+  about another, but "work" (seconds x the matmul rate of the precision the
+  course ran in, in GFLOP) is roughly the same everywhere, because the
+  course's time is spent in matmuls. Dividing recorded work by this machine's
+  rate in its own precision predicts its time.
 
 ``describe()`` is the one description of the machine that every script and
 benchmark records; it is measured once per process (about a second).
@@ -201,6 +202,12 @@ def choose_precision(cache_dir=None) -> dict:
     except OSError:  # a read-only cache (e.g. a shared classroom copy): the choice still holds for this run
         pass
     return choice
+
+
+def working_gflops(rates: dict, dtype: str) -> float | None:
+    """The matmul GFLOP/s of ``dtype`` in ``rates`` (a ``describe()`` or ``choose_precision()`` result): the rate
+    the course's work is counted in, since its matmuls run in that precision (None where it was not measured)."""
+    return rates.get("bf16_gflops" if dtype == "bfloat16" else "fp32_gflops")
 
 
 def predict_seconds(reference_seconds: float, reference_gflops: float, gflops: float | None = None) -> float:

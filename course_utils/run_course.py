@@ -223,11 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<32} {seconds:>8.1f} {peak_mb:>8.0f}")
     total = time.perf_counter() - total
     print(f"{'total':<32} {total:>8.1f}")
-    # Work (seconds x this machine's float32 GFLOP/s, in GFLOP) is what travels between machines:
-    # another machine's time is the work divided by its own rate (machine.predict_seconds).
-    rate = hardware["fp32_gflops"]
+    # Work (seconds x this machine's GFLOP/s in the precision the course ran in) is what travels between machines:
+    # another machine's time is the work divided by its own rate in its own precision (machine.predict_seconds).
+    precision = machine.choose_precision()["dtype"]
+    rate = machine.working_gflops(hardware, precision)
     times = {"machine": machine.in_words(hardware),
              "machine_description": hardware,
+             "precision": precision,
+             "work_gflops": rate,
              "total_seconds": round(total, 1),
              "total_work_gflop": round(total * rate),
              "seconds": {name: round(seconds, 1) for name, seconds, _ in rows},

@@ -7,7 +7,7 @@ Targets (course_utils.training.DEFAULT_TRAIN on the bundled SmolLM2-135M, 2 core
 * peak RSS <= 2 GB.
 
 MFU (model FLOPs utilisation) compares the training FLOP/s with this
-machine's fp32 matmul FLOP/s, as course_utils.machine.describe() measures it
+machine's matmul FLOP/s in the precision the course runs in (describe() measures it)
 for the machine recorded with the figures. FLOPs per token for LoRA training:
 4 × the non-embedding parameters (forward 2N, backward through the
 activations 2N; the frozen weights get no weight gradients, which the usual
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.config import get_config, set_seed  # noqa: E402
-from course_utils.machine import describe  # noqa: E402
+from course_utils.machine import choose_precision, describe, working_gflops  # noqa: E402
 
 TARGET_SECONDS, TARGET_RSS_MB = 180.0, 2048.0
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from course_utils.models import load_generator
 
     machine = describe()  # measured first, while nothing else of ours runs
-    flops = machine["fp32_gflops"] * 1e9
+    flops = working_gflops(machine, choose_precision()["dtype"]) * 1e9  # MFU against the precision in use
     set_seed()
     model, tokenizer = load_generator()
     embeddings = model.get_input_embeddings().weight.numel()

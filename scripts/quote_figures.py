@@ -275,7 +275,9 @@ def render_headline(figures: dict) -> str:
     work = budget.get("total_work_gflop")
     if machine:
         text += f"\n\nCourse time measured on: {machine_text(machine)}"
-        text += f"; {work:,} GFLOP of work, which notebook 00 divides by your machine's speed." if work else "."
+        precision = budget.get("precision", "float32")  # budgets recorded before the field counted work in float32
+        text += (f"; the course ran in {precision}: {work:,} GFLOP of work at its {precision} matmul rate, which "
+                 "notebook 00 divides by your machine's rate in its own precision." if work else ".")
     return text + ("\n\nEvery table, with the machine that measured it: [`docs/BENCHMARKS.md`](docs/BENCHMARKS.md).")
 
 

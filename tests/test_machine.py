@@ -160,8 +160,19 @@ def test_run_course_records_the_machine_and_the_work(fake_machine, monkeypatch, 
     budget = json.loads((tmp_path / "budget.json").read_text())
     assert budget == json.loads((tmp_path / "build" / "timings.json").read_text())
     assert budget["machine_description"]["fp32_gflops"] == 100.0 and "cores" in budget["machine"]
-    assert budget["work_gflop"] == {"00_a.ipynb": 1200, "01_b.ipynb": 1200}  # 12 s x 100 GFLOP/s
-    assert budget["total_work_gflop"] == pytest.approx(budget["total_seconds"] * 100.0, abs=1)
+    # The fake CPU runs bfloat16 natively at twice float32's rate, so the course runs in it: work is counted in it.
+    assert budget["precision"] == "bfloat16" and budget["work_gflops"] == 200.0
+    assert budget["work_gflop"] == {"00_a.ipynb": 2400, "01_b.ipynb": 2400}  # 12 s x 200 GFLOP/s
+    assert budget["total_work_gflop"] == pytest.approx(budget["total_seconds"] * 200.0, abs=1)
+
+
+def test_work_is_counted_in_the_precision_the_course_runs_in(fake_machine):
+    rates = machine.describe()
+    assert machine.working_gflops(rates, "bfloat16") == 200.0 and machine.working_gflops(rates, "float32") == 100.0
+    fake_machine["native"] = False  # no native bf16: the course runs in float32, and its work is counted in it
+    machine._DESCRIPTION = None  # measured again, on the changed (fake) CPU
+    choice = machine.choose_precision()
+    assert machine.working_gflops(choice, choice["dtype"]) == 100.0
 
 
 def test_in_words_names_every_measured_figure(fake_machine):
