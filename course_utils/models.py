@@ -157,8 +157,8 @@ def load_generator(name: str | None = None):
                 lambda n: AutoModelForCausalLM.from_pretrained(n, local_files_only=True, use_safetensors=True),
                 "generator",
             )
-    # The precision is measured once per machine (course_utils.machine): bfloat16 only where the
-    # CPU runs it natively and clearly faster; elsewhere the weights stay float32, as loaded.
+    # The precision (course_utils.machine): float32, as loaded, unless COURSE_PRECISION=bfloat16 asks for
+    # bfloat16, which is fast only on CPUs that run it natively and changes some greedy answers.
     if choose_precision()["dtype"] == "bfloat16":
         import torch
 

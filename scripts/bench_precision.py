@@ -1,10 +1,11 @@
-"""Benchmark what bfloat16 costs in quality, where the course would choose it.
+"""Benchmark what bfloat16 costs in quality, on a CPU where it is fast.
 
     python scripts/bench_precision.py [--out build/bench_precision.json]
 
-The course runs in bfloat16 only on CPUs with native bf16 that multiply at
-least 1.3× faster in it (``course_utils.machine.choose_precision``). Speed never
-comes at the cost of a result, so this checks the price on such a machine:
+bfloat16 is worth asking for (COURSE_PRECISION=bfloat16) only on CPUs with
+native bf16 that multiply at least 1.3× faster in it; the course runs in
+float32 unless asked (``course_utils.machine.choose_precision``). Speed never
+comes at the cost of a result, so this measures the price on such a machine:
 the closed-book and RAG answers to every test question, in float32 and in
 bfloat16, must agree on at least 95% of questions, and a short LoRA run must
 end with a training loss within 5% of float32's. On a CPU without native bf16

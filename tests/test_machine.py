@@ -50,12 +50,22 @@ def test_float32_when_the_cpu_has_no_native_bf16(fake_machine):
     assert choice["dtype"] == "float32" and "native" in choice["reason"]
 
 
-def test_bfloat16_when_native_and_clearly_faster(fake_machine):
+def test_float32_even_when_bfloat16_is_native_and_faster_unless_asked(fake_machine):
+    # bfloat16 changes some greedy answers (scripts/bench_precision.py), so speed alone does not choose it.
     fake_machine["bfloat16"] = 100.0 * machine.BF16_MIN_SPEEDUP
     choice = machine.choose_precision()
-    assert choice["dtype"] == "bfloat16"
+    assert choice["dtype"] == "float32"
     assert choice["speedup"] == pytest.approx(machine.BF16_MIN_SPEEDUP)
     assert "130.0" in choice["reason"] and "100.0" in choice["reason"]  # the reason names the numbers
+    assert f"{machine.PRECISION_ENV}=bfloat16" in choice["reason"]  # and how to ask for it
+
+
+def test_a_choice_cached_under_the_earlier_rule_is_made_again(fake_machine, tmp_path):
+    first = machine.choose_precision()
+    path = tmp_path / machine.PRECISION_FILE
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "dtype": "bfloat16", "rule": machine.PRECISION_RULE - 1}))
+    assert machine.choose_precision() == first
 
 
 def test_float32_when_native_but_not_fast_enough(fake_machine):
@@ -81,24 +91,24 @@ def test_cache_from_another_machine_is_measured_again(fake_machine, tmp_path):
     machine.choose_precision()
     path = tmp_path / machine.PRECISION_FILE
     record = json.loads(path.read_text())
-    path.write_text(json.dumps({**record, "dtype": "float32", "machine": {**record["machine"], "cpu": "other"}}))
+    path.write_text(json.dumps({**record, "dtype": "bfloat16", "machine": {**record["machine"], "cpu": "other"}}))
     machine.choose_precision()
-    assert json.loads(path.read_text())["dtype"] == "bfloat16"  # this machine's own choice again
+    assert json.loads(path.read_text())["dtype"] == "float32"  # this machine's own choice again
 
 
 @pytest.mark.parametrize("damage", ["{not json", "[]", '{"dtype": "float16"}', ""])
 def test_damaged_cache_is_measured_again(fake_machine, monkeypatch, tmp_path, damage):
     (tmp_path / machine.PRECISION_FILE).write_text(damage)
-    assert machine.choose_precision(tmp_path)["dtype"] == "bfloat16"
+    assert machine.choose_precision(tmp_path)["dtype"] == "float32"
     assert fake_machine["calls"] == 2
-    assert json.loads((tmp_path / machine.PRECISION_FILE).read_text())["dtype"] == "bfloat16"
+    assert json.loads((tmp_path / machine.PRECISION_FILE).read_text())["machine"] == machine._identity()
 
 
 def test_environment_variable_overrides_without_measuring(fake_machine, monkeypatch):
     monkeypatch.setenv(machine.PRECISION_ENV, "float32")
-    assert machine.choose_precision()["dtype"] == "float32"  # the measurement would say bfloat16
-    monkeypatch.setenv(machine.PRECISION_ENV, "bfloat16")
     fake_machine["native"] = False
+    assert machine.choose_precision()["dtype"] == "float32"
+    monkeypatch.setenv(machine.PRECISION_ENV, "bfloat16")  # even where bfloat16 is emulated
     assert machine.choose_precision()["dtype"] == "bfloat16"
     assert fake_machine["calls"] == 0
 
@@ -160,18 +170,30 @@ def test_run_course_records_the_machine_and_the_work(fake_machine, monkeypatch, 
     budget = json.loads((tmp_path / "budget.json").read_text())
     assert budget == json.loads((tmp_path / "build" / "timings.json").read_text())
     assert budget["machine_description"]["fp32_gflops"] == 100.0 and "cores" in budget["machine"]
-    # The fake CPU runs bfloat16 natively at twice float32's rate, so the course runs in it: work is counted in it.
-    assert budget["precision"] == "bfloat16" and budget["work_gflops"] == 200.0
-    assert budget["work_gflop"] == {"00_a.ipynb": 2400, "01_b.ipynb": 2400}  # 12 s x 200 GFLOP/s
-    assert budget["total_work_gflop"] == pytest.approx(budget["total_seconds"] * 200.0, abs=1)
+    # The course ran in float32 (bfloat16 only when asked): its work is counted at the float32 rate.
+    assert budget["precision"] == "float32" and budget["work_gflops"] == 100.0
+    assert budget["work_gflop"] == {"00_a.ipynb": 1200, "01_b.ipynb": 1200}  # 12 s x 100 GFLOP/s
+    assert budget["total_work_gflop"] == pytest.approx(budget["total_seconds"] * 100.0, abs=1)
+
+
+def test_a_run_asked_to_use_bfloat16_counts_its_work_at_the_bfloat16_rate(fake_machine, monkeypatch, tmp_path):
+    from course_utils import run_course
+
+    monkeypatch.setenv(machine.PRECISION_ENV, "bfloat16")
+    (tmp_path / "00_a.ipynb").write_text("{}")
+    for name, value in {"NOTEBOOKS": tmp_path, "BUILD": tmp_path / "build", "SUMMARY": tmp_path / "s.txt",
+                        "TIMINGS": tmp_path / "t.json", "BUDGET": tmp_path / "budget.json"}.items():
+        monkeypatch.setattr(run_course, name, value)
+    monkeypatch.setattr(run_course, "run_notebook", lambda path, out_dir: (12.0, 300.0))
+    assert run_course.main(["--record"]) == 0
+    budget = json.loads((tmp_path / "budget.json").read_text())
+    assert budget["precision"] == "bfloat16" and budget["work_gflop"] == {"00_a.ipynb": 2400}  # 12 s x 200
 
 
 def test_work_is_counted_in_the_precision_the_course_runs_in(fake_machine):
     rates = machine.describe()
     assert machine.working_gflops(rates, "bfloat16") == 200.0 and machine.working_gflops(rates, "float32") == 100.0
-    fake_machine["native"] = False  # no native bf16: the course runs in float32, and its work is counted in it
-    machine._DESCRIPTION = None  # measured again, on the changed (fake) CPU
-    choice = machine.choose_precision()
+    choice = machine.choose_precision()  # float32 unless asked
     assert machine.working_gflops(choice, choice["dtype"]) == 100.0
 
 
