@@ -158,19 +158,17 @@ def _measure_precision() -> dict:
     fp32, bf16 = machine["fp32_gflops"], machine["bf16_gflops"]
     speedup = bf16 / fp32
     numbers = f"bfloat16 matmuls ran at {bf16:.1f} GFLOP/s, float32 at {fp32:.1f} ({speedup:.2f}x)"
+    # The measurement only explains the choice: the course runs in float32 unless asked (choose_precision).
     if not machine["native_bf16"]:
-        dtype, reason = "float32", (f"float32: this CPU has no native bfloat16 instructions "
-                                    f"(avx512_bf16/amx_bf16), and {numbers}.")
+        reason = f"float32: this CPU has no native bfloat16 instructions (avx512_bf16/amx_bf16), and {numbers}."
     elif speedup >= BF16_MIN_SPEEDUP:
         # Faster, but not free: bfloat16 changes some greedy answers (bench_precision counts them against its target),
         # and speed must not move a result. So it is the learner's call, made knowingly.
-        dtype, reason = "float32", (f"float32: {numbers}, so bfloat16 would be faster here, but it changes some "
-                                    f"answers (`make bench` counts them); set {PRECISION_ENV}=bfloat16 to trade "
-                                    "that for speed.")
+        reason = (f"float32: {numbers}, so bfloat16 would be faster here, but it changes some answers (`make bench` "
+                  f"counts them); set {PRECISION_ENV}=bfloat16 to trade that for speed.")
     else:
-        dtype, reason = "float32", (f"float32: {numbers}, less than the {BF16_MIN_SPEEDUP}x that would "
-                                    "pay for bfloat16's lost precision.")
-    return {"dtype": dtype, "fp32_gflops": fp32, "bf16_gflops": bf16, "speedup": round(speedup, 3), "reason": reason}
+        reason = f"float32: {numbers}, less than the {BF16_MIN_SPEEDUP}x that would pay for bfloat16's lost precision."
+    return {"dtype": "float32", "fp32_gflops": fp32, "bf16_gflops": bf16, "speedup": round(speedup, 3), "reason": reason}
 
 
 def _read_cached(path: Path) -> dict | None:
