@@ -44,8 +44,8 @@ DEFAULT_P_ORACLE = 0.8  # Zhang et al. found the best P between 40% and 100%, de
 DEFAULT_N_DISTRACTORS = 2  # oracle + 2 distractors = 3 sources, the top_k of the course's RAG
 HARD_POOL = 6  # distractors are drawn from the chunks that look most like the question
 # One pass over the examples. A RAFT prompt is ~5x longer than a closed-book one, so one pass over the 56 training
-# questions costs as much as several closed-book epochs: the knob search compares its candidates after one pass
-# (course_utils.knobs), and 05's "I don't know" experiment continues from the RAFT adapter for one pass.
+# questions costs as much as several closed-book epochs: 05's "I don't know" experiment continues from the RAFT
+# adapter for one pass.
 RAFT_ONE_EPOCH = TrainConfig(r=8, alpha=16, lr=3e-3, epochs=1, batch_size=4)
 # The RAFT adapter itself is a fine-tune, held to the same rule: it trains until it answers 90% of its own examples
 # right, citation included (the answer is checked every epoch once the cheap gate lets it through).

@@ -3,12 +3,13 @@
 A candidate setting of a fine-tune or of RAFT is a training run, so trying
 three candidates per knob on all the facts would cost longer than the whole
 course. The knobs are chosen on a *proxy* instead, as teams do: a fixed
-sample of ``TUNE_FACTS`` facts, each candidate adapter trained on those facts
+sample of facts (``proxy_facts``), each candidate adapter trained on those facts
 and scored (strict) on their two dev phrasings, which nothing is trained on
 and no verdict uses. The search is the same for every approach: each knob in
 turn, three candidates, the others held at their best so far
-(``coordinate_search``). RAG's knobs cost no training and are chosen on the
-whole dev split (its retriever in 01, its k in ``course_utils.tuning``).
+(``coordinate_search``), and each candidate trained as the full run is, until
+it knows its training set. RAG's knobs cost no training and are chosen on the
+whole dev split (its retriever in 01, its k and prompt in ``course_utils.tuning``).
 
 The choice is cached: notebooks 05 and 06 read back what notebook 04 chose.
 """
@@ -16,19 +17,32 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from .adapters import closed_book_adapter, sweep_adapter, sweep_subset
+from .adapters import closed_book_adapter, closed_book_questions, sweep_adapter, sweep_subset
 from .data import load_documents, load_questions
-from .hybrid import RAFT_ONE_EPOCH, raft_adapter
+from .hybrid import RAFT_TRAIN, raft_adapter
 from .models import load_generator
 from .training import ADAPTER_FORMAT, DEFAULT_TRAIN
 from .workbench import Workbench
 
-TUNE_FACTS = 12  # facts in the proxy; their 2 dev phrasings each score every candidate
-# Three candidates per knob, the course's starting value first (a tie keeps the earlier one). The learning rate is
-# not searched on the proxy: the full run takes several times more steps per epoch, and a rate that the dozen facts
-# favoured (6e-3) diverged there; the course keeps the 3e-3 that trains the full set stably.
-FINE_TUNE_KNOBS = {"r": (8, 4, 16), "extra_phrasings": (0, 1, 3)}
-RAFT_KNOBS = {"p_oracle": (0.8, 0.6, 1.0), "n_distractors": (2, 1, 3)}  # share of examples with the oracle; distractors
+# The proxy trains one pair per step (batch 1) on a quarter of the facts: as many steps per epoch as the full run's
+# batches of four over all of them (14 at 56 facts). A learning rate acts step by step, so a proxy with fewer steps
+# per epoch favours a rate that diverges at full size (it did: 6e-3, on 12 facts in batches of four).
+PROXY_BATCH = 1
+MIN_TUNE_FACTS = 4  # a reduced course (COURSE_FACTS) still gets a proxy with a few dev questions
+
+
+def proxy_facts() -> list[str]:
+    """The facts every candidate trains on: a fixed sample, ``DEFAULT_TRAIN.batch_size`` times fewer than the course's."""
+    n_facts = len({q.fact_id for q in closed_book_questions("v1")})
+    return sweep_subset(max(MIN_TUNE_FACTS, n_facts * PROXY_BATCH // DEFAULT_TRAIN.batch_size))
+
+
+# Three candidates per knob, the course's starting value first (a tie keeps the earlier one). Both trained approaches
+# get the same effort: three knobs, the learning rate first, then the knobs only that approach has.
+LEARNING_RATES = (3e-3, 1.5e-3, 6e-3)
+FINE_TUNE_KNOBS = {"lr": LEARNING_RATES, "r": (8, 4, 16), "extra_phrasings": (0, 1, 3)}
+RAFT_KNOBS = {"lr": LEARNING_RATES, "p_oracle": (0.8, 0.6, 1.0),  # share of examples with the oracle
+              "n_distractors": (2, 1, 3)}
 
 
 def coordinate_search(knobs: dict, score) -> tuple[dict, list[dict]]:
@@ -67,11 +81,23 @@ class Knobs:
 
 
 def fine_tune_kwargs(choice: dict) -> dict:
-    return {"extra_phrasings": choice["extra_phrasings"], "config": replace(DEFAULT_TRAIN, r=choice["r"])}
+    return {"extra_phrasings": choice["extra_phrasings"],
+            "config": replace(DEFAULT_TRAIN, r=choice["r"], lr=choice["lr"])}
 
 
 def raft_kwargs(choice: dict) -> dict:
-    return {"p_oracle": choice["p_oracle"], "n_distractors": choice["n_distractors"]}
+    return {"p_oracle": choice["p_oracle"], "n_distractors": choice["n_distractors"],
+            "config": replace(RAFT_TRAIN, lr=choice["lr"])}
+
+
+def _proxy(kwargs: dict) -> dict:
+    """``kwargs`` for the proxy run: the full run's training, one pair per step, its epochs not chosen on dev."""
+    return {**kwargs, "config": replace(kwargs["config"], batch_size=PROXY_BATCH, dev_epochs=0)}
+
+
+def _knows(run, config) -> bool:
+    """Whether the candidate reached the stopping rule's share of its own training pairs: a baseline must."""
+    return (run.info["train_accuracy"] or 0) >= config.until_accuracy
 
 
 def _proxy_dev(facts) -> list:
@@ -84,40 +110,42 @@ def _strict(rows) -> float:
 
 
 def fine_tune_knobs(model=None, tokenizer=None, progress: bool = True) -> Knobs:
-    """The fine-tune's rank and extra phrasings, chosen on the proxy (5 small adapters, cached).
+    """The fine-tune's learning rate, rank and extra phrasings, chosen on the proxy (7 small adapters, cached).
 
     Each candidate trains with the course's stopping rule (until it knows 90% of its training pairs); one that never
     gets there is not eligible, as a baseline must know its training set. Its epochs are then chosen on dev in the
     full run itself (``TrainConfig.dev_epochs``)."""
     if model is None or tokenizer is None:
         model, tokenizer = load_generator()
-    facts, proxy, bench = sweep_subset(TUNE_FACTS), replace(DEFAULT_TRAIN, dev_epochs=0), Workbench(model, tokenizer)
+    facts, bench = proxy_facts(), Workbench(model, tokenizer)
 
     def score(knobs):
-        bench.adapters["fine-tune"] = closed_book_adapter(model, tokenizer, "v1", knobs["extra_phrasings"],
-                                                          replace(proxy, r=knobs["r"]), progress, fact_ids=facts)
-        knows = (bench.adapters["fine-tune"].info["train_accuracy"] or 0) >= proxy.until_accuracy
-        return _strict(bench.evaluate("fine-tune", _proxy_dev(facts), progress=False)), knows
-    return _search(bench, "fine-tune", FINE_TUNE_KNOBS, score, fine_tune_kwargs, {"facts": facts, "train": asdict(proxy)})
+        kwargs = _proxy(fine_tune_kwargs(knobs))
+        bench.adapters["fine-tune"] = closed_book_adapter(model, tokenizer, "v1", kwargs["extra_phrasings"],
+                                                          kwargs["config"], progress, fact_ids=facts)
+        return (_strict(bench.evaluate("fine-tune", _proxy_dev(facts), progress=False)),
+                _knows(bench.adapters["fine-tune"], kwargs["config"]))
+    return _search(bench, "fine-tune", FINE_TUNE_KNOBS, score, fine_tune_kwargs,
+                   {"facts": facts, "train": asdict(DEFAULT_TRAIN), "batch": PROXY_BATCH})
 
 
 def raft_knobs(model=None, tokenizer=None, progress: bool = True) -> Knobs:
-    """RAFT's share of examples with the oracle and its number of distractors, chosen on the proxy (cached).
+    """RAFT's learning rate, share of examples with the oracle and number of distractors, chosen on the proxy.
 
-    Each candidate gets one pass over its examples (``RAFT_ONE_EPOCH``), one example per step (batch 1): about as
-    many updates as one pass of the full run (14), at a fraction of its cost. Training every candidate until it
-    knows its examples, as the full run then does, would cost several passes each; so RAFT's knobs are compared at
-    equal training, not each at its best."""
+    The same search and the same rule as the fine-tune's: each candidate trains on the proxy facts' training
+    questions until it answers 90% of its examples right, citation included, or is not eligible. Cached."""
     if model is None or tokenizer is None:
         model, tokenizer = load_generator()
-    facts, proxy, bench = sweep_subset(TUNE_FACTS), replace(RAFT_ONE_EPOCH, batch_size=1), Workbench(model, tokenizer)
+    facts, bench = proxy_facts(), Workbench(model, tokenizer)
     train = [q for q in load_questions("train") if q.fact_id in facts]
 
     def score(knobs):
-        bench.adapters["RAFT"] = raft_adapter(model, tokenizer, **raft_kwargs(knobs), config=proxy, questions=train,
-                                              progress=progress)
-        return _strict(bench.evaluate("RAFT", _proxy_dev(facts), load_documents("v1"), progress=False)), True
-    return _search(bench, "RAFT", RAFT_KNOBS, score, raft_kwargs, {"facts": facts, "train": asdict(proxy)})
+        kwargs = _proxy(raft_kwargs(knobs))
+        bench.adapters["RAFT"] = raft_adapter(model, tokenizer, **kwargs, questions=train, progress=progress)
+        return (_strict(bench.evaluate("RAFT", _proxy_dev(facts), load_documents("v1"), progress=False)),
+                _knows(bench.adapters["RAFT"], kwargs["config"]))
+    return _search(bench, "RAFT", RAFT_KNOBS, score, raft_kwargs,
+                   {"facts": facts, "train": asdict(RAFT_TRAIN), "batch": PROXY_BATCH})
 
 
 def _search(bench, approach, knobs, score, to_kwargs, parts) -> Knobs:

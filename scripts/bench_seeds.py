@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from course_utils.workbench import Workbench
     from course_utils.data import eval_questions, load_documents
     from course_utils.adapters import closed_book_adapter
-    from course_utils.hybrid import RAFT_TRAIN, raft_adapter
+    from course_utils.hybrid import raft_adapter
     from course_utils.machine import describe
     from course_utils.models import load_generator
     from course_utils.knobs import fine_tune_knobs, raft_knobs
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     for seed in SEEDS:
         adapters = {"fine-tune": closed_book_adapter(model, tokenizer, "v1", ft_knobs["extra_phrasings"],
                                                      dataclasses.replace(ft_knobs["config"], seed=seed), progress=False),
-                    "RAFT": raft_adapter(model, tokenizer, config=dataclasses.replace(RAFT_TRAIN, seed=seed), progress=False,
-                                         **raft_choice)}
+                    "RAFT": raft_adapter(model, tokenizer, progress=False, **{
+                        **raft_choice, "config": dataclasses.replace(raft_choice["config"], seed=seed)})}
         # RAFT reads the k chosen on dev for the default seed's adapter: the seed spread is measured at one setting
         bench = Workbench(model, tokenizer, adapters, settings)
         for name, run in adapters.items():
