@@ -6,8 +6,8 @@ batch's activations and key-value cache (a few MB per tensor) are freed
 into that heap, where they leave holes that later batches only partly
 reuse: resident memory grows with everything the kernel ever held, not with
 what it holds at once. ``malloc_trim`` returns every free page of the heap
-to the system. ``generation.generate_ids`` calls it after each batch; a
-training step never does: a page handed back is a page fault when it is used
+to the system. It is called between batches and between epochs, never
+inside a training step: a page handed back is a page fault when it is used
 again, which a step that reallocates the same buffers would pay every time.
 """
 from __future__ import annotations
