@@ -15,6 +15,6 @@ them (``make lint`` checks it, with the contract in ``pyproject.toml``):
 3. retrieval, generation, lora, checkpoints, evaluation, plots, searches: retrieve, prompt and generate, adapt (and
    resume a training run); score; draw
 2. data, models, machine, vectordb, chroma_server, worldgen, world, distractors, kit: the data, the models and the machine
-1. config, artifacts, quiet, allocator: settings, caches, and the process's memory
+1. config, artifacts, quiet: settings and caches
 """
 from . import quiet  # noqa: F401  (hides one library warning in every notebook; see quiet.py)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from .allocator import release_free_memory
-
 SYSTEM_PROMPT = "You are a helpful assistant."
 CLOSED_BOOK_INSTRUCTION = "Answer in a few words."
 CONTEXT_INSTRUCTION = "Answer in a few words, using only the context."
@@ -158,8 +156,6 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
         for i, new in zip(rows, out[:, batch["input_ids"].shape[1]:].tolist()):
             end = next((n + 1 for n, t in enumerate(new) if t in stop), len(new))
             result[i] = new[:end]  # rows that finished early were padded: drop that
-        del out
-        release_free_memory()  # this batch's cache and activations: back to the system, not kept for ever
     return result
 
 
