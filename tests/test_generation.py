@@ -3,13 +3,16 @@ import runpy
 
 import pytest
 
+from course_utils import generation
+
 from course_utils.data import load_documents, load_questions
 from course_utils.evaluation import contains_answer
 from course_utils.exercises import generator as exercises
 from course_utils.exercises import passed, solution_path
 from course_utils.generation import (
     SYSTEM_PROMPT, answer_questions, as_llamaindex_llm, build_prompt, chat_prompt, count_tokens, generate,
-    generate_batch, generate_ids, gold_context, length_batches, next_token_probs, sampling_settings, system_turn,
+    generate_batch, generate_ids, gold_context, length_batches, next_token_probs, prefill_slice, sampling_settings,
+    system_turn,
     timed_generation, tokens_of,
 )
 from course_utils.widgets.generation import find_context, playground_view, prompt_playground
@@ -101,6 +104,25 @@ def test_length_batches_cap_rows_and_padded_tokens():
         assert rows[start] == batch[0]  # start is the batch's place in length order
     assert [len(b) for _, b in batches] == [3, 3, 1, 1]  # 10,10,11 | 12,49,50 (3 x 50 = 150) | 100 | 300
     assert length_batches([], 4) == []
+
+
+def test_prefill_slices_hold_about_prefill_tokens_and_never_split_a_short_batch():
+    assert prefill_slice(64, 42, tokens=1024) == 16  # 64 closed-book prompts: three slices of 16 positions
+    assert prefill_slice(30, 134, tokens=1024) == 34  # 30 prompts with a document
+    assert prefill_slice(2, 40, tokens=1024) is None  # 80 tokens: one forward
+    assert prefill_slice(512, 100, tokens=1024) == 16  # never thinner than 16 positions
+
+
+def test_prefill_in_slices_gives_the_same_answers(generator, monkeypatch):
+    model, tokenizer = generator
+    prompts = mixed_prompts(tokenizer)
+    widths = []
+    monkeypatch.setattr(generation, "prefill_slice", lambda rows, width: widths.append(width) or 5)
+    sliced = generate_ids(model, tokenizer, prompts, max_new_tokens=12, progress=False)
+    monkeypatch.setattr(generation, "prefill_slice", lambda rows, width: None)
+    whole = generate_ids(model, tokenizer, prompts, max_new_tokens=12, progress=False)
+    assert max(widths) > 5  # the prompts were really read in several slices
+    assert sliced == whole
 
 
 def test_right_padding_is_refused_with_a_fix(generator):
