@@ -76,6 +76,14 @@ def reference_run(name: str) -> dict | None:
             "machine": budget.get("machine", "unknown machine")}
 
 
+def largest_peak() -> tuple[str, float] | None:
+    """(notebook, MB): the highest kernel memory of the reference run, or None if none is recorded."""
+    if not BUDGET.exists():
+        return None
+    peaks = json.loads(BUDGET.read_text()).get("peak_rss_mb") or {}
+    return max(peaks.items(), key=lambda item: item[1]) if peaks else None
+
+
 def _this_machine_gflops() -> float | None:
     """This machine's matmul rate in the precision it runs the course in, measured once with that choice (00 §2)."""
     choice = choose_precision()

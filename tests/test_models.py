@@ -126,3 +126,25 @@ def test_damaged_cache_is_rebuilt(monkeypatch, tmp_path, capsys):
         models.load_generator()
     assert rebuilt == [target]
     assert "damaged" in capsys.readouterr().out
+
+
+def test_memory_check_compares_with_the_reference_runs_largest_peak():
+    room = models.memory_check(3000, ("05_hybrid.ipynb", 2100))
+    assert room[2] and "2.1 GB (05_hybrid.ipynb)" in room[1]
+    short = models.memory_check(1500, ("05_hybrid.ipynb", 2100))
+    assert not short[2] and "1.5 GB" in short[1] and "Fix" in short[1]
+    assert models.memory_check(500, None)[2] and "make budget" in models.memory_check(500, None)[1]
+
+
+def test_largest_peak_reads_the_recorded_budget(monkeypatch, tmp_path):
+    import json
+
+    from course_utils import kit
+
+    budget = tmp_path / "budget.json"
+    monkeypatch.setattr(kit, "BUDGET", budget)
+    assert kit.largest_peak() is None
+    budget.write_text(json.dumps({"peak_rss_mb": {"01.ipynb": 800, "05.ipynb": 1900, "06.ipynb": 1700}}))
+    assert kit.largest_peak() == ("05.ipynb", 1900)
+    row = [r for r in models.environment_report() if r[0] == "memory available"][0]
+    assert "1.9 GB (05.ipynb)" in row[1]

@@ -26,7 +26,6 @@ ALLOWED = {
     ("05", "40%"): "quoted from Zhang et al. (RAFT), cited in the cell",
     ("05", "100%"): "quoted from Zhang et al. (RAFT), cited in the cell",
     ("05", "80%"): "the oracle share P, a setting (hybrid.DEFAULT_P_ORACLE)",
-    ("05", "2 GB"): "the memory target of a Binder session",
     ("06", "26.43%"): "quoted from Zhang et al. (RAFT), cited in the cell",
     ("06", "42.59%"): "quoted from Zhang et al. (RAFT), cited in the cell",
     ("06", "74.00%"): "quoted from Zhang et al. (RAFT), cited in the cell",
