@@ -210,9 +210,11 @@ def test_notebook_runs_and_its_widgets_respond(lab, notebook):
         assert errors.count() == 0, errors.first.inner_text()
         # One kernel runs at a time here (each notebook's page closes its browser, and the kernels of earlier
         # notebooks are shut down below), so server + kernels is the session a learner's Binder holds.
-        # Recorded, not yet enforced: the figure has not been measured in a clean run against SESSION_LIMIT_MB.
         used = session_peak_mb()
         print(f"{notebook}: lab server + kernel peak {used:.0f} MB (a Binder session holds {SESSION_LIMIT_MB} MB)")
+        assert used <= SESSION_LIMIT_MB, (f"{notebook}: the lab server and its kernel peaked at {used:.0f} MB, more "
+                                          f"than a {SESSION_LIMIT_MB} MB Binder session holds. Fix: find the cell "
+                                          "that grew (course_utils.kit.finish() prints a notebook's peak) and bound it")
         assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news: see lab-settings/"
 
         # Every widget with a dropdown, each driven once.
