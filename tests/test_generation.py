@@ -4,7 +4,6 @@ import runpy
 import pytest
 
 from course_utils import generation
-
 from course_utils.data import load_documents, load_questions
 from course_utils.evaluation import contains_answer
 from course_utils.exercises import generator as exercises
@@ -12,8 +11,7 @@ from course_utils.exercises import passed, solution_path
 from course_utils.generation import (
     SYSTEM_PROMPT, answer_questions, as_llamaindex_llm, build_prompt, chat_prompt, count_tokens, generate,
     generate_batch, generate_ids, gold_context, length_batches, next_token_probs, prefill_slice, sampling_settings,
-    system_turn,
-    timed_generation, tokens_of,
+    system_turn, timed_generation, tokens_of,
 )
 from course_utils.widgets.generation import find_context, playground_view, prompt_playground
 
