@@ -78,8 +78,19 @@ os.environ.setdefault("COURSE_PRECISION", "float32")
 # they run on 14 facts (config.FACTS_ENV). Set once collection is over (test modules that load data at import see
 # every fact), it reaches the notebook kernels nbval starts and the lab of the browser test. The unit tests see
 # every fact, as they were written for: see ``every_fact``.
+#
+# nbval waits only 5 s for a cell's outputs once the kernel has replied, then stops the kernel and fails every later
+# cell of the notebook as "timed out". The knob search of notebook 04 prints thousands of progress updates, and on a
+# loaded 2-core machine they once took longer than that to arrive after its reply. A minute keeps the check (a
+# kernel that stops sending still fails) without failing a cell whose outputs are merely late.
+NBVAL_OUTPUT_TIMEOUT = 60
+
+
 def pytest_collection_finish(session):
     os.environ.setdefault("COURSE_FACTS", "14")
+    for item in session.items:
+        if hasattr(item, "output_timeout"):  # nbval's cells
+            item.output_timeout = NBVAL_OUTPUT_TIMEOUT
 
 
 RUN_LIKE_THE_NOTEBOOKS = {"test_browser.py"}  # tests that drive the notebooks themselves

@@ -35,3 +35,13 @@ def run_nbval(tmp_path, stored_text: str) -> subprocess.CompletedProcess:
 def test_checked_cells_compare_numbers_but_not_timings(tmp_path, stored, passes):
     result = run_nbval(tmp_path, stored)
     assert (result.returncode == 0) == passes, result.stdout[-2000:]
+
+
+def test_notebook_cells_wait_a_minute_for_late_outputs(request):
+    import conftest
+
+    cells = [item for item in request.session.items if hasattr(item, "output_timeout")]
+    late = type("Cell", (), {"output_timeout": 5})()
+    conftest.pytest_collection_finish(type("Session", (), {"items": [late]})())
+    assert late.output_timeout == conftest.NBVAL_OUTPUT_TIMEOUT >= 60
+    assert all(cell.output_timeout == conftest.NBVAL_OUTPUT_TIMEOUT for cell in cells)  # the notebooks' own cells
