@@ -64,11 +64,14 @@ def learner_minutes(path: Path) -> float:
     return sum(learner_parts(path).values())
 
 
+def _budget() -> dict:
+    """The reference run as recorded by `make budget` ({} when none is)."""
+    return json.loads(BUDGET.read_text()) if BUDGET.exists() else {}
+
+
 def reference_run(name: str) -> dict | None:
     """The reference run's seconds and work (GFLOP) for one notebook, and the machine that measured them."""
-    if not BUDGET.exists():
-        return None
-    budget = json.loads(BUDGET.read_text())
+    budget = _budget()
     seconds = budget.get("seconds", {}).get(name)
     if seconds is None:
         return None
@@ -78,9 +81,7 @@ def reference_run(name: str) -> dict | None:
 
 def largest_peak() -> tuple[str, float] | None:
     """(notebook, MB): the highest kernel memory of the reference run, or None if none is recorded."""
-    if not BUDGET.exists():
-        return None
-    peaks = json.loads(BUDGET.read_text()).get("peak_rss_mb") or {}
+    peaks = _budget().get("peak_rss_mb") or {}
     return max(peaks.items(), key=lambda item: item[1]) if peaks else None
 
 
