@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from course_utils import kit  # noqa: E402
+from course_utils import kit, run_course  # noqa: E402
 from course_utils.artifacts import write_text_atomic  # noqa: E402
 from course_utils.machine import in_words  # noqa: E402
 
@@ -45,9 +45,8 @@ CLOSED_BOOK = ROOT / "data" / "closed_book.json"
 TARGETS = [ROOT / "README.md", ROOT / "docs" / "BENCHMARKS.md", ROOT / "docs" / "INSTRUCTORS.md",
            ROOT / "docs" / "JUPYTERHUB.md", ROOT / "docs" / "SCALING.md"]
 
-# The README's short table: (figure, where it is in the measured files, its target, how to compare).
-COURSE_SECONDS_TARGET = 420  # the whole course on the reference 2-core machine
-KERNEL_MB_TARGET = 1400  # every notebook's kernel, so that a 2 GB Binder session has room for the server
+# The README's short table compares with run_course's targets.
+COURSE_SECONDS_TARGET, KERNEL_MB_TARGET = run_course.COURSE_SECONDS_TARGET, run_course.KERNEL_MB_TARGET
 
 NOT_MEASURED = "not measured yet"
 MARKERS = re.compile(r"<!-- figures:([a-z0-9-]+):start -->(.*?)<!-- figures:\1:end -->", re.S)
