@@ -38,7 +38,7 @@ lint: setup
 test: lint
 	$(PY) -m pytest
 
-## bench: run the benchmarks; writes build/bench.json
+## bench: run the benchmarks; writes build/bench.json, and records its course run as the budget (notebooks/budget.json)
 bench: setup
 	$(PY) scripts/bench.py
 
