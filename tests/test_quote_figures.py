@@ -6,23 +6,14 @@ at it.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
 
 import pytest
 
+from course_scripts import load_script
 from course_utils.config import REPO_ROOT
-
-SCRIPT = REPO_ROOT / "scripts" / "quote_figures.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("quote_figures_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def region(name: str) -> str:
@@ -72,7 +63,7 @@ CLOSED_BOOK = {"generator": "synthetic-generator", "machine": "cbbox",  # text, 
 @pytest.fixture
 def fake_repo(tmp_path, monkeypatch):
     """A checkout with two notebooks, the three docs with all their regions, and no measurements yet."""
-    qf = load_script()
+    qf = load_script("quote_figures")
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "build").mkdir()
     (tmp_path / "data").mkdir()
@@ -273,7 +264,7 @@ def test_the_headline_table_compares_each_figure_with_its_target(fake_repo):
 
 
 def test_the_course_docs_carry_the_marker_pairs():
-    qf = load_script()
+    qf = load_script("quote_figures")
     expected = {"README.md": {"headline"}, "docs/BENCHMARKS.md": {"notebooks", "benchmarks", "closed-book"},
                 "docs/INSTRUCTORS.md": {"timing", "plan-90", "plan-halfday"},
                 "docs/JUPYTERHUB.md": {"memory"}, "docs/SCALING.md": {"scale"}}
