@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 from . import machine
+from .artifacts import write_text_atomic
 from .config import REPO_ROOT
+from .kit import BUDGET  # the reference times quoted by the course (--record)
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build"
@@ -30,7 +32,6 @@ SUMMARY = BUILD / "summary.txt"  # written by the comparison notebook
 TIMINGS = BUILD / "timings.json"  # this machine's times, shown by 00_welcome
 # Chapters after the main course, outside its time budget: run them by name, e.g. `run_course 07_scaling.ipynb`.
 EXTRA_NOTEBOOKS = ("07_scaling.ipynb",)
-BUDGET = NOTEBOOKS / "budget.json"  # the reference times quoted by the course (--record)
 # What the course aims for on the reference 2-core machine; the benchmark and the README compare against these.
 COURSE_SECONDS_TARGET = 420  # every notebook, headless
 KERNEL_MB_TARGET = 1400  # each notebook's kernel, so that a 2 GB Binder session has room for the server
@@ -239,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
              "seconds": {name: round(seconds, 1) for name, seconds, _ in rows},
              "work_gflop": {name: round(seconds * rate) for name, seconds, _ in rows},
              "peak_rss_mb": {name: round(peak_mb) for name, _, peak_mb in rows}}
-    TIMINGS.write_text(json.dumps(times, indent=2) + "\n")
-    if args.record:
-        BUDGET.write_text(json.dumps(times, indent=2) + "\n")
+    write_text_atomic(TIMINGS, json.dumps(times, indent=2) + "\n")
+    if args.record:  # a tracked file: an interrupted write must not leave half of it
+        write_text_atomic(BUDGET, json.dumps(times, indent=2) + "\n")
     print("\nWhat the executed notebooks show that a learner should not have to read:")
     noise_report([out_dir / name for name, _, _ in rows if (out_dir / name).exists()])
     print(f"\nExecuted copies: {out_dir}")

@@ -14,7 +14,7 @@ It reads the course's cache, as the notebooks do: the knobs, the k chosen on
 dev and the first seed's adapters are the ones the course run of the same
 ``make bench`` made (an adapter is never trained twice), so only the other
 seeds train: about 25 minutes on 2 cores. A run with an empty cache trains
-and chooses everything itself, which takes about twice as long.
+and chooses everything itself, which takes longer.
 """
 from __future__ import annotations
 
