@@ -46,6 +46,7 @@ TARGETS = [ROOT / "README.md", ROOT / "docs" / "BENCHMARKS.md", ROOT / "docs" / 
            ROOT / "docs" / "JUPYTERHUB.md", ROOT / "docs" / "SCALING.md"]
 
 NOT_MEASURED = "not measured yet"
+OUTSIDE_COURSE = "outside the course run"  # an extra chapter (run_course.EXTRA_NOTEBOOKS), not timed by make course
 MARKERS = re.compile(r"<!-- figures:([a-z0-9-]+):start -->(.*?)<!-- figures:\1:end -->", re.S)
 ANY_MARKER = re.compile(r"<!-- figures:([a-z0-9-]+):(start|end) -->")
 
@@ -224,12 +225,16 @@ def render_notebooks(figures: dict) -> str:
     rows = notebook_rows(figures)
     if not rows:
         return f"Per-notebook times: {NOT_MEASURED}."
-    body = [[f"`{name.removesuffix('.ipynb')}`", number(s, 1), number(m)] for name, s, m in rows]
+    extra = set(run_course.EXTRA_NOTEBOOKS)  # chapters after the main course: `make course` does not run them
+
+    def cell(name, value, digits=None):
+        return OUTSIDE_COURSE if value is None and name in extra else number(value, digits)
+    body = [[f"`{name.removesuffix('.ipynb')}`", cell(name, s, 1), cell(name, m)] for name, s, m in rows]
     measured = [s for _, s, _ in rows if s is not None]
     total = number(float(sum(measured)), 1) if measured else NOT_MEASURED
-    if measured and len(measured) < len(rows):
+    if measured and any(s is None and name not in extra for name, s, _ in rows):
         total += " (measured notebooks only)"
-    body.append(["**total**", total, ""])
+    body.append(["**sum of the notebooks**", total, ""])  # `make course` itself takes a few seconds more
     text = table(["notebook", "run time (s)", "peak kernel memory (MB)"], body)
     if budget is None:
         return text + "\n\nNo run has been recorded yet: `make budget` runs the course headless and records it."

@@ -305,3 +305,17 @@ def test_the_scale_curve_is_quoted_alone_with_its_machine(fake_repo):
                    "p50 3.21 ms", "| 1,000,000 | HNSW | 1.11 | 2.22 | 432.10 | 2100.0 |", "6 cores, scalebox"):
         assert figure in scale, figure
     assert "stopped before its end" not in scale
+
+
+def test_an_extra_chapter_reads_as_outside_the_course_run_not_as_unmeasured(fake_repo, monkeypatch):
+    qf, _ = fake_repo
+    monkeypatch.setattr(qf.run_course, "EXTRA_NOTEBOOKS", ("01_beta.ipynb",))
+    measured = {"00_alpha.ipynb": 12.0}
+    figures = {"notebooks": {"00_alpha.ipynb": {}, "01_beta.ipynb": {}, "02_gamma.ipynb": {}},
+               "budget": {"machine": "m", "seconds": measured, "peak_rss_mb": {"00_alpha.ipynb": 900}}}
+    rows = {line.split("|")[1].strip(): line for line in qf.render_notebooks(figures).splitlines() if line.startswith("| `")}
+    assert rows["`01_beta`"].count(qf.OUTSIDE_COURSE) == 2  # its time and its memory
+    assert qf.NOT_MEASURED in rows["`02_gamma`"] and qf.OUTSIDE_COURSE not in rows["`02_gamma`"]  # a main chapter
+    assert "(measured notebooks only)" in qf.render_notebooks(figures)  # 02 is missing from the total
+    del figures["notebooks"]["02_gamma.ipynb"]
+    assert "(measured notebooks only)" not in qf.render_notebooks(figures)  # the extra chapter is not
