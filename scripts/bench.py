@@ -1,6 +1,6 @@
 """Run every benchmark (scripts/bench_*.py) and merge their JSON into build/bench.json.
 
-    make bench                               # every benchmark, about 1.5 hours on 2 cores
+    make bench                               # every benchmark, about 2 hours on 2 cores
     python scripts/bench.py --only scale     # some of them: build/bench.json then holds only these
 
 Every figure comes from this one run, stamped with the commit, the date and
