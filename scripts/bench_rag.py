@@ -5,7 +5,7 @@
 RAG at its best is the loop of notebook 03 with the k and the prompt that the
 dev split chose (``course_utils.tuning.tuned_settings``, read back from the
 course's cache after ``make course``, else chosen now) and the comparison's
-answer length, so that no answer stops at a token cap.
+answer length; the answers that length still cuts off are counted.
 
 Targets (default generator, on this machine):
 * RAG query p50 <= 1.5 s end to end (retrieve + prefill + decode), one query at a time.
