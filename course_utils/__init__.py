@@ -12,8 +12,8 @@ them (``make lint`` checks it, with the contract in ``pyproject.toml``):
 5. hybrid, scale: RAG with an adapter, RAFT; RAG over a large index
 4. rag, adapters: the RAG loop; the adapter cache and the closed-book fine-tune; below them, sources
    (numbered sources and citations) and training
-3. retrieval, generation, lora, checkpoints, evaluation, plots, searches: retrieve, prompt and generate, adapt (and
-   resume a training run); score; draw
+3. retrieval, generation, stopping, lora, checkpoints, evaluation, plots, searches: retrieve, prompt and generate
+   (and end an answer), adapt (and resume a training run); score; draw
 2. data, models, machine, vectordb, chroma_server, worldgen, world, distractors, kit: the data, the models and the machine
 1. config, artifacts, quiet: settings and caches
 """

@@ -59,10 +59,10 @@ class EvalSettings:
     top_k: int = 3  # chunks in the prompt: RAG's, and any retrieving approach's without its own below
     own_top_k: tuple[tuple[str, int], ...] = ()  # (approach, k) chosen for that approach on the dev split
     prompt: str = DEFAULT_PROMPT  # which of sources.INSTRUCTIONS a retrieving approach reads (chosen on dev for RAG)
-    # Generous caps, so that a cut answer is rare, and the share cut off is reported ("cut off" in the table):
-    # answers stop at their first line break, so a high cap costs nothing when the model answers briefly.
-    closed_max_new_tokens: int = 32
-    rag_max_new_tokens: int = 32
+    # Caps no answer reaches: answers stop at their first line break, or once they repeat themselves
+    # (generation.StopLoops), so a high cap costs nothing. Any answer a cap does cut is reported ("cut off").
+    closed_max_new_tokens: int = 128
+    rag_max_new_tokens: int = 128
     latency_queries: int = 12  # questions timed one at a time, per approach, for p50/p95
 
     def generation(self) -> dict:

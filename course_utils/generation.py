@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from .stopping import StopLoops
+
 SYSTEM_PROMPT = "You are a helpful assistant."
 CLOSED_BOOK_INSTRUCTION = "Answer in a few words."
 CONTEXT_INSTRUCTION = "Answer in a few words, using only the context."
@@ -96,13 +98,6 @@ def eos_and_pad_ids(model, tokenizer) -> set[int]:
     return _eos_ids(model, tokenizer) | ({tokenizer.pad_token_id} - {None})
 
 
-def cut_off(tokenizer, ids: list[int], max_new_tokens: int, stop: set[int]) -> bool:
-    """Did this answer stop at the token cap, before an end-of-turn token or the end of its line?"""
-    if len(ids) < max_new_tokens or (ids and ids[-1] in stop):
-        return False
-    return "\n" not in tokenizer.decode(ids, skip_special_tokens=True).strip(" ")
-
-
 # Prompt tokens per batch, padding included. A prefill of ~4,000 tokens already runs the matmuls near their peak
 # rate on a CPU, and the keys and values of a batch this size stay near 0.2 GB (~46 kB per token).
 BATCH_TOKENS = 4096
@@ -148,9 +143,12 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
     rows are generated together. Prompts of similar length share a batch, so
     that little time goes into padding; the answers come back in input order.
     A batch reads its prompts in slices (``prefill_slice``), to bound its memory.
-    ``one_line``: a row stops at its first line break; for answers read as one
-    line, every token after it would be decode time spent for nothing.
+    ``one_line``: a row stops at its first line break, or once it repeats itself
+    (``StopLoops``); for answers read as one line, every token after that
+    would be decode time spent for nothing.
     """
+    from transformers import StoppingCriteriaList
+
     if one_line:
         sampling = {**sampling, "stop_strings": ["\n"], "tokenizer": tokenizer}
     if tokenizer.padding_side != "left":  # right padding would put pads between a prompt and its answer
@@ -163,8 +161,9 @@ def generate_ids(model, tokenizer, prompts: list[str], max_new_tokens: int = 24,
         batch = tokenizer([prompts[i] for i in rows], return_tensors="pt", padding=True, add_special_tokens=False)
         if seed is not None:  # sampling draws from torch's generator: seed it for repeatable samples
             torch.manual_seed(seed + start)
+        loops = StoppingCriteriaList([StopLoops(batch["input_ids"].shape[1])] if one_line else [])
         out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample="temperature" in sampling,
-                             pad_token_id=tokenizer.pad_token_id, **sampling,
+                             pad_token_id=tokenizer.pad_token_id, **sampling, stopping_criteria=loops,
                              prefill_chunk_size=prefill_slice(*batch["input_ids"].shape))
         for i, new in zip(rows, out[:, batch["input_ids"].shape[1]:].tolist()):
             end = next((n + 1 for n, t in enumerate(new) if t in stop), len(new))
@@ -262,14 +261,16 @@ def timed_answer(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple[st
     """Greedy answer for one prompt, and its (prefill, decode) seconds.
 
     Prefill reads the whole prompt and yields the first token; decode writes
-    the rest, one token per step, up to the end of the first line (the answer).
+    the rest, one token per step, up to the end of the first line (the answer),
+    with the same stop rules as the batched answers (``generate_ids``, one line).
     """
     from transformers import StoppingCriteriaList
 
     inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     clock, start = _Clock(), time.perf_counter()
+    stops = StoppingCriteriaList([clock, StopLoops(inputs["input_ids"].shape[1])])
     out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
-                         stopping_criteria=StoppingCriteriaList([clock]), stop_strings=["\n"], tokenizer=tokenizer)
+                         stopping_criteria=stops, stop_strings=["\n"], tokenizer=tokenizer)
     end = time.perf_counter()
     new, stop = out[0, inputs["input_ids"].shape[1]:].tolist(), eos_and_pad_ids(model, tokenizer)
     new = new[:next((i + 1 for i, t in enumerate(new) if t in stop), len(new))]

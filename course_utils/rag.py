@@ -24,10 +24,11 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from .config import check_positive_int, whole_number
-from .generation import (BATCH_ROWS, SYSTEM_PROMPT, as_llamaindex_llm, count_tokens, cut_off, eos_and_pad_ids,
-                         generate_ids, timed_answer)
-from .retrieval import Hit, build_retriever
+from .generation import (BATCH_ROWS, SYSTEM_PROMPT, as_llamaindex_llm, count_tokens, eos_and_pad_ids, generate_ids,
+                         timed_answer)
+from .retrieval import Hit, build_retriever, kept_chunks
 from .sources import INSTRUCTION, RagAnswer, build_rag_prompt, format_source, make_answer, qa_template
+from .stopping import cut_off
 
 DEFAULT_TOP_K = 3
 DEFAULT_MAX_NEW_TOKENS = 20  # an answer and its citation fit; every extra token is decode time
@@ -211,11 +212,11 @@ def build_rag(model, tokenizer, documents, retriever: str = "hybrid", top_k: int
               embedder=None, **options) -> RagPipeline:
     """Index ``documents`` with a ``'bm25'``, ``'dense'`` or ``'hybrid'`` retriever and wrap it in a pipeline.
 
-    The retriever keeps 5 chunks (or ``top_k`` if more), so ``with_options(top_k=...)``
+    The retriever keeps ``kept_chunks(top_k)`` chunks, so ``with_options(top_k=...)``
     can try several k on one index (taught in 03 §1).
     """
     check_positive_int(top_k, "top_k", "Fix: pass top_k=1 or more (3 is the course's default).")  # before indexing
-    index = build_retriever(retriever, documents, top_k=max(top_k, 5), embedder=embedder)
+    index = build_retriever(retriever, documents, top_k=kept_chunks(top_k), embedder=embedder)
     return RagPipeline(model, tokenizer, index, top_k=top_k, **options)
 
 

@@ -39,6 +39,7 @@ RETRIEVER_KINDS = ("bm25", "dense", "hybrid")
 DEFAULT_CHUNK_SIZE = 32  # tokens (llama-index's tiktoken count), title included; chosen in notebook 01
 RRF_K = 60  # the constant of reciprocal rank fusion, as in llama-index and the RRF paper
 HYBRID_DEPTH = 10  # how many candidates each retriever hands to the fusion step
+MIN_KEPT = 5  # chunks an index keeps at least, so that k can be swept up to 5 on one index (03 §1)
 
 # The pattern BM25Retriever (bm25s) splits text with: runs of 2+ word characters.
 TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
@@ -256,6 +257,12 @@ class Retriever:
         return [Hit(rank=i, doc_id=r.node.metadata["doc_id"], title=r.node.metadata["title"],
                     text=r.node.get_content(), score=float(r.score or 0.0), chunk_id=r.node.node_id)
                 for i, r in enumerate(results[: self.top_k], 1)]
+
+
+def kept_chunks(*ks: int) -> int:
+    """How many chunks an index built for prompts of ``ks`` chunks keeps: the largest k, and never fewer than
+    ``MIN_KEPT``, so one index serves a sweep of k as well as the k that was chosen."""
+    return max((MIN_KEPT, *ks))
 
 
 def build_retriever(kind: str, documents, top_k: int = 5, chunk_size: int = DEFAULT_CHUNK_SIZE,

@@ -24,7 +24,7 @@ from .generation import build_prompt, count_tokens, timed_answer
 from .lora import adapter_folder, base_fingerprint
 from .rag import RagPipeline, answers_for
 
-RESULTS_FORMAT = 4  # part of every results fingerprint: bump it when the meaning of a cached row changes
+RESULTS_FORMAT = 5  # part of every results fingerprint: bump it when the meaning of a cached row changes
 
 
 def approach_adapter(approach: Approach, adapters: dict) -> Path | None:
@@ -114,7 +114,7 @@ class Workbench:
             if self.settings.retriever != "bm25":
                 retrieval.default_embedder()  # loaded once, outside the timing: it is not part of indexing
             start = time.perf_counter()
-            most = max([self.settings.top_k, 5] + [k for _, k in self.settings.own_top_k])
+            most = retrieval.kept_chunks(self.settings.top_k, *(k for _, k in self.settings.own_top_k))
             self._indexes[key] = retrieval.build_retriever(self.settings.retriever, documents, top_k=most)
             elapsed = time.perf_counter() - start
             self.index_seconds[key] = self.remember("index-seconds", {"documents": key}, lambda: elapsed)

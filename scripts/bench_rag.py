@@ -38,7 +38,7 @@ from course_utils.config import get_config, set_seed  # noqa: E402
 from course_utils.data import EVAL_SPLITS, load_documents, load_questions  # noqa: E402
 from course_utils.evaluation import contains_answer  # noqa: E402
 from course_utils.machine import describe  # noqa: E402
-from course_utils.retrieval import build_retriever  # noqa: E402
+from course_utils.retrieval import build_retriever, kept_chunks  # noqa: E402
 from course_utils.workbench import settings_pipeline  # noqa: E402
 from course_utils.evaluation.summaries import failure_kind, score_results, split_summary  # noqa: E402
 
@@ -90,7 +90,7 @@ def limits(model, tokenizer, speed: dict) -> dict:
 def course_pipeline(model, tokenizer, documents, settings):
     """RAG as the comparison runs it (``settings_pipeline``): the retriever, k, prompt and answer length in
     ``settings``, over a fresh index of ``documents``."""
-    retriever = build_retriever(settings.retriever, documents, top_k=max(settings.k_for("RAG"), 5))
+    retriever = build_retriever(settings.retriever, documents, top_k=kept_chunks(settings.k_for("RAG")))
     return settings_pipeline(model, tokenizer, retriever, settings)
 
 

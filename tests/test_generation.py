@@ -255,3 +255,33 @@ def test_exercise_checks_survive_unsolved_and_broken_code(generator):
     assert not passed(exercises.check_token_f1, lambda prediction, gold: 0.0)
     assert not passed(exercises.check_token_f1, lambda prediction, gold: None)
     assert not passed(exercises.check_context_tokens, None, tokenizer)
+
+
+def test_repeats_itself_needs_a_full_window_of_one_repeated_run():
+    from course_utils.stopping import LOOP_PERIOD, LOOP_WINDOW, repeats_itself
+
+    run = list(range(LOOP_PERIOD))  # the longest run that counts, twice over fills the window
+    assert repeats_itself([7, 8] + run * (LOOP_WINDOW // LOOP_PERIOD))
+    assert repeats_itself([0] * LOOP_WINDOW)
+    assert not repeats_itself([0] * (LOOP_WINDOW - 1))  # shorter answers are never checked
+    assert not repeats_itself(list(range(LOOP_WINDOW)))
+    longer = list(range(LOOP_PERIOD + 1))  # a run too long to be called a loop
+    assert not repeats_itself((longer * 3)[:LOOP_WINDOW])
+
+
+def test_an_answer_that_repeats_itself_stops_early_and_is_not_counted_as_cut(generator):
+    from course_utils.generation import build_prompt, eos_and_pad_ids
+    from course_utils.stopping import LOOP_WINDOW, cut_off, repeats_itself
+
+    model, tokenizer = generator
+    # Closed-book, SmolLM2 answers this with "a high-end, high-end, high-end, ..." and never ends the line
+    prompts = [build_prompt(tokenizer, "What is the Quibit X2 Pro's product code?"),
+               build_prompt(tokenizer, "In which city is the Quibit X2 Pro assembled?")]
+    cap = 3 * LOOP_WINDOW
+    looped, short = generate_ids(model, tokenizer, prompts, max_new_tokens=cap, progress=False, one_line=True)
+    plain = generate_ids(model, tokenizer, prompts[:1], max_new_tokens=cap, progress=False)[0]
+    assert repeats_itself(looped) and len(looped) < cap and len(plain) == cap  # stopped, where it would run on
+    assert plain[:len(looped)] == looped  # the same tokens up to the stop
+    assert not cut_off(tokenizer, plain, cap, eos_and_pad_ids(model, tokenizer))  # at the cap, but a loop: not cut
+    assert len(short) < LOOP_WINDOW  # an answer that ends within the window never meets the rule
+    assert short == generate_ids(model, tokenizer, prompts[1:], max_new_tokens=cap, progress=False, one_line=True)[0]

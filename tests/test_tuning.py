@@ -140,3 +140,19 @@ def test_rag_reads_the_prompt_its_settings_name(generator, tmp_path):
     [answer] = Workbench(model, tokenizer, {}, settings, cache_dir=tmp_path).answer(
         "RAG", eval_questions("train")[:1], load_documents("v1"), progress=False)
     assert INSTRUCTIONS["name or number"] in answer.prompt and INSTRUCTIONS["few words"] not in answer.prompt
+
+
+def test_one_index_keeps_room_for_every_k_an_approach_was_given(generator, tmp_path):
+    from dataclasses import replace
+
+    from course_utils.approaches import EvalSettings
+    from course_utils.data import load_documents
+    from course_utils.retrieval import MIN_KEPT
+    from course_utils.workbench import Workbench
+
+    model, tokenizer = generator
+    small = replace(EvalSettings(retriever="bm25", top_k=1), own_top_k=(("RAFT", 2),))
+    wide = small.with_k("fine-tune + RAG", MIN_KEPT + 2)
+    # k=1 still keeps room for the sweep (k up to 5); an approach's own larger k widens the index
+    assert Workbench(model, tokenizer, {}, small, cache_dir=tmp_path).index(load_documents("v1")).top_k == MIN_KEPT
+    assert Workbench(model, tokenizer, {}, wide, cache_dir=tmp_path).index(load_documents("v1")).top_k == MIN_KEPT + 2

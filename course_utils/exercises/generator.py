@@ -6,7 +6,8 @@ import math
 from ..data import eval_questions, load_documents, load_questions
 from ..evaluation import abstained, token_f1
 from .. import generation
-from ..generation import SYSTEM_PROMPT, build_prompt, count_tokens, cut_off, eos_and_pad_ids, gold_context
+from ..generation import SYSTEM_PROMPT, build_prompt, count_tokens, eos_and_pad_ids, gold_context
+from ..stopping import cut_off
 from . import Verdict, exercise_check, verdict
 from ._experiment import shares_problem, shares_shape_problem
 
