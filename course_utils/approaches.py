@@ -60,7 +60,7 @@ class EvalSettings:
     own_top_k: tuple[tuple[str, int], ...] = ()  # (approach, k) chosen for that approach on the dev split
     prompt: str = DEFAULT_PROMPT  # which of sources.INSTRUCTIONS a retrieving approach reads (chosen on dev for RAG)
     # Caps no answer reaches: answers stop at their first line break, or once they repeat themselves
-    # (generation.StopLoops), so a high cap costs nothing. Any answer a cap does cut is reported ("cut off").
+    # (stopping.StopLoops), so a high cap costs nothing. Any answer a cap does cut is reported ("cut off").
     closed_max_new_tokens: int = 128
     rag_max_new_tokens: int = 128
     latency_queries: int = 12  # questions timed one at a time, per approach, for p50/p95
