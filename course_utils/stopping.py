@@ -31,10 +31,8 @@ class StopLoops:
         self.prompt_width = prompt_width
 
     def __call__(self, input_ids, scores, **kwargs):
-        tail = input_ids[:, self.prompt_width:][:, -LOOP_WINDOW:]
-        if tail.shape[1] < LOOP_WINDOW:
-            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-        return torch.stack([(tail[:, :-p] == tail[:, p:]).all(dim=1) for p in range(1, LOOP_PERIOD + 1)]).any(dim=0)
+        tails = input_ids[:, self.prompt_width:][:, -LOOP_WINDOW:].tolist()  # a few dozen rows: cheap per step
+        return torch.tensor([repeats_itself(tail) for tail in tails], dtype=torch.bool, device=input_ids.device)
 
 
 def cut_off(tokenizer, ids: list[int], max_new_tokens: int, stop: set[int]) -> bool:
